@@ -1,0 +1,26 @@
+// Starts the gateway on http://127.0.0.1:8080 and N inference workers (default 2, set Workers:Count), each on its
+// own port, with the gateway's destinations taken from them. Processes only: no container runtime is needed.
+var builder = DistributedApplication.CreateBuilder(args);
+
+var workerCount = builder.Configuration.GetValue("Workers:Count", 2);
+var firstWorkerPort = builder.Configuration.GetValue("Workers:FirstPort", 5201);
+var gatewayPort = builder.Configuration.GetValue("Gateway:Port", 8080);
+var modelRepository = Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..", "..", "models"));
+
+var gateway = builder.AddProject<Projects.Ecg2Af_Gateway>("gateway", o => o.ExcludeLaunchProfile = true)
+    .WithHttpEndpoint(port: gatewayPort, name: "http", isProxied: false)
+    .WithHttpHealthCheck("/health/ready");
+
+for (var i = 0; i < workerCount; i++)
+{
+    var worker = builder.AddProject<Projects.Ecg2Af_Worker>($"worker-{i}", o => o.ExcludeLaunchProfile = true)
+        .WithHttpEndpoint(port: firstWorkerPort + i, name: "http", isProxied: false)
+        .WithEnvironment("Model__RepositoryPath", modelRepository)
+        .WithEnvironment("Worker__InstanceId", $"worker-{i}")
+        .WithHttpHealthCheck("/health/ready");
+    gateway
+        .WithEnvironment($"ReverseProxy__Clusters__workers__Destinations__worker-{i}__Address", worker.GetEndpoint("http"))
+        .WaitFor(worker);
+}
+
+builder.Build().Run();

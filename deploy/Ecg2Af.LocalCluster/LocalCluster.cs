@@ -1,0 +1,164 @@
+using System.Globalization;
+using System.Net;
+
+namespace Ecg2Af.LocalCluster;
+
+/// <summary>
+/// The real gateway in front of N real workers, each its own process on a loopback port. Workers can be killed and
+/// restarted on the same port, as a crash and a redeploy would.
+/// </summary>
+public sealed class LocalCluster : IAsyncDisposable
+{
+    public const string ClusterId = "workers";
+    private static readonly HttpClient Probe = new() { Timeout = TimeSpan.FromSeconds(5) };
+
+    private readonly LocalClusterOptions _options;
+    private readonly ServiceProcess?[] _workers;
+    private readonly int[] _workerPorts;
+    private readonly string? _ownedRepository;
+
+    private LocalCluster(LocalClusterOptions options, string modelRepository, string? ownedRepository)
+    {
+        _options = options;
+        ModelRepository = modelRepository;
+        _ownedRepository = ownedRepository;
+        _workers = new ServiceProcess?[options.Workers];
+        _workerPorts = new int[options.Workers];
+    }
+
+    public ServiceProcess Gateway { get; private set; } = null!;
+
+    public Uri GatewayUrl => Gateway.Url;
+
+    public string ModelRepository { get; }
+
+    public IReadOnlyList<Uri> WorkerUrls => _workerPorts.Select(p => new Uri($"http://127.0.0.1:{p}/")).ToList();
+
+    /// <summary>The destination id the gateway knows worker <paramref name="index"/> by (also its instance id).</summary>
+    public static string WorkerId(int index) => $"worker-{index}";
+
+    public ServiceProcess Worker(int index) => _workers[index] ?? throw new InvalidOperationException($"{WorkerId(index)} is not running.");
+
+    public static async Task<LocalCluster> StartAsync(LocalClusterOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new LocalClusterOptions();
+        string? owned = null;
+        var repository = options.ModelRepository;
+        if (repository is null)
+        {
+            owned = repository = Directory.CreateTempSubdirectory("ecg2af-models-").FullName;
+        }
+
+        var cluster = new LocalCluster(options, repository, owned);
+        try
+        {
+            // The first worker builds the stand-in when the repository is empty; the others then only load it.
+            await cluster.StartWorkerAsync(0, port: 0, cancellationToken);
+            await Task.WhenAll(Enumerable.Range(1, options.Workers - 1).Select(i => cluster.StartWorkerAsync(i, 0, cancellationToken)));
+
+            var environment = new Dictionary<string, string>(options.GatewaySettings);
+            for (var i = 0; i < options.Workers; i++)
+            {
+                environment[$"ReverseProxy__Clusters__{ClusterId}__Destinations__{WorkerId(i)}__Address"] = cluster.WorkerUrls[i].ToString();
+            }
+
+            cluster.Gateway = await ServiceProcess.StartAsync("gateway", RepositoryLayout.GatewayDll, environment, options.GatewayPort,
+                options.StartTimeout, cancellationToken);
+            await WaitReadyAsync(cluster.Gateway, options.StartTimeout, cancellationToken);
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Kills worker <paramref name="index"/> at once (SIGKILL).</summary>
+    public async Task KillWorkerAsync(int index)
+    {
+        if (_workers[index] is { } worker)
+        {
+            await worker.KillAsync();
+            await worker.DisposeAsync();
+            _workers[index] = null;
+        }
+    }
+
+    /// <summary>Starts worker <paramref name="index"/> again on its old port and waits until it is ready.</summary>
+    public Task RestartWorkerAsync(int index, CancellationToken cancellationToken = default) =>
+        StartWorkerAsync(index, _workerPorts[index], cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Gateway is not null)
+        {
+            await Gateway.DisposeAsync();
+        }
+
+        for (var i = 0; i < _workers.Length; i++)
+        {
+            await KillWorkerAsync(i);
+        }
+
+        if (_ownedRepository is not null && Directory.Exists(_ownedRepository))
+        {
+            Directory.Delete(_ownedRepository, recursive: true);
+        }
+    }
+
+    /// <summary>Polls <c>/health/ready</c> until it answers 200.</summary>
+    public static async Task WaitReadyAsync(ServiceProcess service, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        cts.CancelAfter(timeout);
+        while (true)
+        {
+            if (service.HasExited)
+            {
+                throw new InvalidOperationException($"{service.Name} exited while starting.\n{service.Output}");
+            }
+
+            try
+            {
+                using var response = await Probe.GetAsync(new Uri(service.Url, "/health/ready"), cts.Token);
+                if (response.StatusCode == HttpStatusCode.OK)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            catch (OperationCanceledException) when (cts.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                throw new TimeoutException($"{service.Name} was not ready within {timeout}.\n{service.Output}");
+            }
+
+            try
+            {
+                await Task.Delay(100, cts.Token);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new TimeoutException($"{service.Name} was not ready within {timeout}.\n{service.Output}");
+            }
+        }
+    }
+
+    private async Task StartWorkerAsync(int index, int port, CancellationToken cancellationToken)
+    {
+        var environment = new Dictionary<string, string>(_options.WorkerSettings)
+        {
+            ["Model__RepositoryPath"] = ModelRepository,
+            ["Worker__InstanceId"] = WorkerId(index),
+        };
+        var worker = await ServiceProcess.StartAsync(WorkerId(index), RepositoryLayout.WorkerDll, environment, port,
+            _options.StartTimeout, cancellationToken);
+        _workers[index] = worker;
+        _workerPorts[index] = worker.Url.Port;
+        await WaitReadyAsync(worker, _options.StartTimeout, cancellationToken);
+    }
+
+    internal static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
+}

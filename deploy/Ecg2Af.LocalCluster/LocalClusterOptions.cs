@@ -1,0 +1,22 @@
+namespace Ecg2Af.LocalCluster;
+
+/// <summary>What to start.</summary>
+public sealed record LocalClusterOptions
+{
+    public int Workers { get; init; } = 2;
+
+    /// <summary>Model repository shared by the workers. Null: a fresh temporary folder (the stand-in is built there).</summary>
+    public string? ModelRepository { get; init; }
+
+    /// <summary>Extra configuration for every worker, as environment variables (<c>Section__Key</c>).</summary>
+    public IReadOnlyDictionary<string, string> WorkerSettings { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Extra configuration for the gateway, as environment variables.</summary>
+    public IReadOnlyDictionary<string, string> GatewaySettings { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Gateway port; 0 picks a free one.</summary>
+    public int GatewayPort { get; init; }
+
+    /// <summary>How long one worker may take to listen and report ready (the first one may build the stand-in).</summary>
+    public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(120);
+}

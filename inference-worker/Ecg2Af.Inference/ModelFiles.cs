@@ -1,0 +1,16 @@
+using System.Security.Cryptography;
+
+namespace Ecg2Af.Inference;
+
+/// <summary>File names inside a model version directory (<c>models/&lt;name&gt;/&lt;version&gt;/</c>).</summary>
+public static class ModelFiles
+{
+    public const string Onnx = "model.onnx";
+    public const string Signature = "model.json";
+
+    public static string Sha256(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexStringLower(SHA256.HashData(stream));
+    }
+}

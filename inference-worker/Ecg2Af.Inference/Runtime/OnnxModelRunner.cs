@@ -1,0 +1,183 @@
+using System.Runtime.InteropServices;
+using Microsoft.ML.OnnxRuntime;
+
+namespace Ecg2Af.Inference.Runtime;
+
+/// <summary>
+/// One ONNX Runtime session for one model: CUDA when it really works, the CPU provider otherwise, and it says which
+/// and why. <see cref="Run"/> is thread-safe (ONNX Runtime sessions are).
+/// </summary>
+public sealed class OnnxModelRunner : IDisposable
+{
+    public const string Cuda = "cuda";
+    public const string Cpu = "cpu";
+
+    private readonly InferenceSession _session;
+    private readonly string[] _outputNames;
+    private readonly int[] _outputSizes;
+    private readonly RunOptions _runOptions = new();
+
+    private OnnxModelRunner(InferenceSession session, ModelSignature signature, string provider, string? fallbackReason)
+    {
+        _session = session;
+        Signature = signature;
+        ExecutionProvider = provider;
+        FallbackReason = fallbackReason;
+        _outputNames = signature.Outputs.Select(o => o.Name).ToArray();
+        _outputSizes = signature.Outputs.Select(o => o.Size).ToArray();
+        InputLength = signature.Input.Samples * signature.Input.Leads.Count;
+    }
+
+    public ModelSignature Signature { get; }
+
+    /// <summary><c>cuda</c> or <c>cpu</c>.</summary>
+    public string ExecutionProvider { get; }
+
+    /// <summary>Why CUDA is not in use, when it was wanted or allowed; null when CUDA runs or the CPU was asked for.</summary>
+    public string? FallbackReason { get; }
+
+    /// <summary>Floats per batch item: samples × leads.</summary>
+    public int InputLength { get; }
+
+    /// <summary>
+    /// Opens <paramref name="modelPath"/>, checks that the graph matches <paramref name="signature"/> and runs one
+    /// warm-up batch on the chosen provider. Throws <see cref="ModelLoadException"/> when the model cannot serve.
+    /// </summary>
+    public static OnnxModelRunner Load(string modelPath, ModelSignature signature, RuntimeOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(signature);
+        ArgumentNullException.ThrowIfNull(options);
+        OrtEnvironment.EnsureCreated();
+        string? fallback = null;
+        if (options.ExecutionProvider != ExecutionProviderPreference.Cpu)
+        {
+            try
+            {
+                return Create(modelPath, signature, options, useCuda: true, fallbackReason: null);
+            }
+            catch (Exception e) when (IsCudaUnavailable(e))
+            {
+                if (options.ExecutionProvider == ExecutionProviderPreference.Cuda)
+                {
+                    throw new ModelLoadException($"CUDA was required but cannot run: {e.Message}", e);
+                }
+
+                fallback = $"CUDA unavailable: {FirstLine(e.Message)}";
+            }
+        }
+
+        return Create(modelPath, signature, options, useCuda: false, fallback);
+    }
+
+    /// <summary>Runs a batch. <paramref name="input"/> holds <paramref name="batchSize"/> inputs back to back.</summary>
+    /// <returns>One array per output head, in signature order, each <c>batchSize × head size</c> long.</returns>
+    public float[][] Run(float[] input, int batchSize)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        if (input.Length < batchSize * InputLength)
+        {
+            throw new ArgumentException($"Input holds {input.Length} floats; batch {batchSize} needs {batchSize * InputLength}.", nameof(input));
+        }
+
+        var memory = new Memory<float>(input, 0, batchSize * InputLength);
+        using var tensor = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, memory,
+            [batchSize, Signature.Input.Samples, Signature.Input.Leads.Count]);
+        var inputs = new Dictionary<string, OrtValue> { [Signature.Input.Name] = tensor };
+        using var results = _session.Run(_runOptions, inputs, _outputNames);
+        var outputs = new float[_outputNames.Length][];
+        for (var h = 0; h < outputs.Length; h++)
+        {
+            var span = results[h].GetTensorDataAsSpan<float>();
+            var expected = batchSize * _outputSizes[h];
+            if (span.Length != expected)
+            {
+                throw new InvalidOperationException($"Output {_outputNames[h]} has {span.Length} values; expected {expected}.");
+            }
+
+            outputs[h] = span.ToArray();
+        }
+
+        return outputs;
+    }
+
+    public void Dispose()
+    {
+        _session.Dispose();
+        _runOptions.Dispose();
+    }
+
+    private static OnnxModelRunner Create(string modelPath, ModelSignature signature, RuntimeOptions options, bool useCuda, string? fallbackReason)
+    {
+        using var sessionOptions = new SessionOptions
+        {
+            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+            IntraOpNumThreads = options.IntraOpThreads,
+        };
+        if (useCuda)
+        {
+            sessionOptions.AppendExecutionProvider_CUDA(options.CudaDeviceId);
+        }
+
+        InferenceSession session;
+        try
+        {
+            session = new InferenceSession(modelPath, sessionOptions);
+        }
+        catch (OnnxRuntimeException e) when (!useCuda)
+        {
+            throw new ModelLoadException($"ONNX Runtime cannot load {Path.GetFileName(modelPath)}: {FirstLine(e.Message)}", e);
+        }
+
+        var runner = new OnnxModelRunner(session, signature, useCuda ? Cuda : Cpu, fallbackReason);
+        try
+        {
+            runner.CheckGraphMatchesSignature();
+            runner.Run(new float[runner.InputLength], 1);
+            return runner;
+        }
+        catch
+        {
+            runner.Dispose();
+            throw;
+        }
+    }
+
+    private void CheckGraphMatchesSignature()
+    {
+        if (!_session.InputMetadata.TryGetValue(Signature.Input.Name, out var input))
+        {
+            throw new ModelLoadException($"The graph has no input '{Signature.Input.Name}' (it has {string.Join(", ", _session.InputMetadata.Keys)}).");
+        }
+
+        int[] expected = [-1, Signature.Input.Samples, Signature.Input.Leads.Count];
+        var dims = input.Dimensions;
+        if (dims.Length != 3 || dims[1] != expected[1] || dims[2] != expected[2])
+        {
+            throw new ModelLoadException($"Input '{input}' has shape [{string.Join(", ", dims)}]; model.json says [N, {expected[1]}, {expected[2]}].");
+        }
+
+        foreach (var output in Signature.Outputs)
+        {
+            if (!_session.OutputMetadata.TryGetValue(output.Name, out var meta))
+            {
+                throw new ModelLoadException($"The graph has no output '{output.Name}'.");
+            }
+
+            if (meta.Dimensions.Length != 2 || meta.Dimensions[1] != output.Size)
+            {
+                throw new ModelLoadException($"Output '{output.Name}' has shape [{string.Join(", ", meta.Dimensions)}]; model.json says [N, {output.Size}].");
+            }
+        }
+    }
+
+    private static bool IsCudaUnavailable(Exception e) =>
+        e is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException or ExternalException;
+
+    private static string FirstLine(string message)
+    {
+        var line = message.Split('\n', 2)[0].Trim();
+        return line.Length > 300 ? line[..300] : line;
+    }
+}

@@ -1,0 +1,30 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Ecg2Af.Inference.Runtime;
+
+/// <summary>Which execution provider a model session should use.</summary>
+public enum ExecutionProviderPreference
+{
+    /// <summary>CUDA when it really works (session created and a warm-up run passed), the CPU otherwise.</summary>
+    Auto,
+
+    /// <summary>CUDA or a start-up failure.</summary>
+    Cuda,
+
+    /// <summary>The CPU provider only.</summary>
+    Cpu,
+}
+
+/// <summary>ONNX Runtime settings for one model session.</summary>
+public sealed class RuntimeOptions
+{
+    public ExecutionProviderPreference ExecutionProvider { get; set; } = ExecutionProviderPreference.Auto;
+
+    /// <summary>CUDA device ordinal.</summary>
+    [Range(0, 64)]
+    public int CudaDeviceId { get; set; }
+
+    /// <summary>Threads one Run may use on the CPU provider. 0: all processor cores.</summary>
+    [Range(0, 1024)]
+    public int IntraOpThreads { get; set; }
+}

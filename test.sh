@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs every test on a fresh Debian 12 machine with the .NET 10 SDK: installs what the machine lacks, builds the
+# solution in Release and runs all test projects. Usage: ./test.sh [extra dotnet test arguments]
+set -euo pipefail
+cd "$(dirname "$0")"
+
+# Debian packages the tests use (installed only when missing).
+packages=()
+need=()
+for pkg in "${packages[@]}"; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  echo "Installing: ${need[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+dotnet build Ecg2Af.sln -c Release -warnaserror
+dotnet test Ecg2Af.sln -c Release --no-build --logger "console;verbosity=normal" "$@"
