@@ -1,1 +1,10 @@
-Console.WriteLine("ecg2af");
+using System.CommandLine;
+using Ecg2Af.Cli;
+
+// Each command lives in its own file and only adds itself here.
+var root = new RootCommand("ecg2af: build, import and inspect ECG2AF ONNX models.")
+{
+    StandInCommand.Create(),
+    InspectCommand.Create(),
+};
+return root.Parse(args).Invoke();

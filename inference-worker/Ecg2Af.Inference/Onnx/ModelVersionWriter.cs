@@ -1,0 +1,35 @@
+using System.Security.Cryptography;
+
+namespace Ecg2Af.Inference.Onnx;
+
+/// <summary>Writes a model version directory: <c>model.onnx</c> and <c>model.json</c>.</summary>
+public static class ModelVersionWriter
+{
+    public const string OnnxFileName = "model.onnx";
+    public const string SignatureFileName = "model.json";
+
+    /// <summary>
+    /// Writes both files through temporary names and renames, <c>model.json</c> last, so a reader that waits for
+    /// <c>model.json</c> never sees a half-written graph.
+    /// </summary>
+    public static void Write(string versionDirectory, byte[] onnx, ModelSignature signature)
+    {
+        ArgumentNullException.ThrowIfNull(onnx);
+        ArgumentNullException.ThrowIfNull(signature);
+        Directory.CreateDirectory(versionDirectory);
+        var onnxPath = Path.Combine(versionDirectory, OnnxFileName);
+        var jsonPath = Path.Combine(versionDirectory, SignatureFileName);
+        File.WriteAllBytes(onnxPath + ".tmp", onnx);
+        File.Move(onnxPath + ".tmp", onnxPath, overwrite: true);
+        signature.Save(jsonPath + ".tmp");
+        File.Move(jsonPath + ".tmp", jsonPath, overwrite: true);
+    }
+
+    public static string Sha256Hex(ReadOnlySpan<byte> bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
+
+    public static string Sha256Hex(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexStringLower(SHA256.HashData(stream));
+    }
+}
