@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Configuration;
+
 // Starts the gateway on http://127.0.0.1:8080 and N inference workers (default 2, set Workers:Count), each on its
 // own port, with the gateway's destinations taken from them. Processes only: no container runtime is needed.
 var builder = DistributedApplication.CreateBuilder(args);
@@ -13,13 +15,14 @@ var gateway = builder.AddProject<Projects.Ecg2Af_Gateway>("gateway", o => o.Excl
 
 for (var i = 0; i < workerCount; i++)
 {
-    var worker = builder.AddProject<Projects.Ecg2Af_Worker>($"worker-{i}", o => o.ExcludeLaunchProfile = true)
+    var id = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"worker-{i}");
+    var worker = builder.AddProject<Projects.Ecg2Af_Worker>(id, o => o.ExcludeLaunchProfile = true)
         .WithHttpEndpoint(port: firstWorkerPort + i, name: "http", isProxied: false)
         .WithEnvironment("Model__RepositoryPath", modelRepository)
-        .WithEnvironment("Worker__InstanceId", $"worker-{i}")
+        .WithEnvironment("Worker__InstanceId", id)
         .WithHttpHealthCheck("/health/ready");
     gateway
-        .WithEnvironment($"ReverseProxy__Clusters__workers__Destinations__worker-{i}__Address", worker.GetEndpoint("http"))
+        .WithEnvironment($"ReverseProxy__Clusters__workers__Destinations__{id}__Address", worker.GetEndpoint("http"))
         .WaitFor(worker);
 }
 

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Ecg2Af.Worker.Models;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Prometheus;
 

@@ -59,7 +59,7 @@ internal sealed record PredictionForm(
             errors[EcgField] = [$"At most {limits.MaxFiles} files make one record; {uploads.Count} were sent."];
         }
 
-        var readOptions = ReadOptions(form, errors);
+        var readOptions = ParseReadOptions(form, errors);
         if (errors.Count > 0)
         {
             return (null, errors);
@@ -87,7 +87,7 @@ internal sealed record PredictionForm(
         && address.Host.Contains('.', StringComparison.Ordinal)
         && !address.Host.EndsWith('.');
 
-    private static EcgReadOptions ReadOptions(IFormCollection form, Dictionary<string, string[]> errors)
+    private static EcgReadOptions ParseReadOptions(IFormCollection form, Dictionary<string, string[]> errors)
     {
         var options = EcgReadOptions.Default;
         var rate = form["sample_rate_hz"].ToString().Trim();
