@@ -1,11 +1,17 @@
 using System.Buffers.Binary;
+using System.Globalization;
 using System.Text;
 
-namespace Ecg2Af.Ecg;
+namespace Ecg2Af.Ecg.Formats;
 
-/// <summary>NumPy <c>.npy</c> (versions 1–3): [T,12] or [12,T] in ECG2AF lead order, float or int, never pickled objects.</summary>
+/// <summary>
+/// NumPy <c>.npy</c> (versions 1–3): [T,12] or [12,T] (leading or trailing axes of length 1 are dropped), float or int,
+/// either byte order, C or Fortran order; in ECG2AF lead order unless the request names the leads. Never pickled objects.
+/// </summary>
 internal static class NpyReader
 {
+    public const string FormatId = "npy";
+
     private static ReadOnlySpan<byte> Magic => "\x93NUMPY"u8;
 
     public static bool CanRead(ReadOnlySpan<byte> content) => content.StartsWith(Magic);
@@ -32,7 +38,7 @@ internal static class NpyReader
                 throw Malformed("file ends inside the header");
             }
 
-            headerLength = checked((int)Math.Min(BinaryPrimitives.ReadUInt32LittleEndian(span[8..]), int.MaxValue));
+            headerLength = (int)Math.Min(BinaryPrimitives.ReadUInt32LittleEndian(span[8..]), int.MaxValue - 12);
             headerStart = 12;
         }
         else
@@ -40,94 +46,100 @@ internal static class NpyReader
             throw Malformed($"unknown format version {major}");
         }
 
-        if (headerStart + headerLength > span.Length)
+        if (headerLength > span.Length - headerStart)
         {
             throw Malformed("file ends inside the header");
         }
 
-        var header = Encoding.Latin1.GetString(span.Slice(headerStart, headerLength));
-        var descr = HeaderValue(header, "descr").Trim('\'', '"');
+        var header = Encoding.UTF8.GetString(span.Slice(headerStart, headerLength));
+        var descr = HeaderValue(header, "descr").Trim('\'', '"', ' ');
+        if (descr.Contains('O', StringComparison.Ordinal) || descr.StartsWith('[') || descr.StartsWith('{'))
+        {
+            throw new EcgFormatException(EcgErrorKind.UnsupportedFormat, ".npy files holding Python objects or records are never read.");
+        }
+
         var fortran = HeaderValue(header, "fortran_order").StartsWith("True", StringComparison.Ordinal);
-        var shape = HeaderValue(header, "shape").Trim('(', ')')
+        var dims = HeaderValue(header, "shape").Trim('(', ')', ' ')
             .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(s => long.TryParse(s, out var v) && v >= 0 ? v : throw Malformed($"bad shape '{s}'"))
+            .Select(s => long.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : throw Malformed($"bad shape '{SafeXml.Clip(s)}'"))
             .ToArray();
-        if (descr.Contains('O', StringComparison.Ordinal))
+        var shape = dims.Where(d => d != 1).ToArray();
+        var names = options.LeadOrder ?? Leads.Standard12;
+        var channels = names.Count;
+        if (shape.Length == 1 && channels == 1)
         {
-            throw new EcgFormatException(EcgErrorKind.UnsupportedFormat, ".npy files holding Python objects (pickles) are never read.");
+            shape = [shape[0], 1];
         }
 
-        if (shape.Length != 2 || (shape[0] != 12 && shape[1] != 12))
+        if (shape.Length != 2 || (shape[0] != channels && shape[1] != channels))
         {
-            throw new EcgFormatException(EcgErrorKind.Unusable,
-                $".npy shape ({string.Join(", ", shape)}) is not [samples, 12] or [12, samples] in the order {string.Join(", ", Leads.Standard12)}.");
+            throw new EcgFormatException(EcgErrorKind.Unusable, string.Create(CultureInfo.InvariantCulture,
+                $".npy shape ({string.Join(", ", dims)}) is not [samples, {channels}] or [{channels}, samples] for the leads {string.Join(", ", names)}."));
         }
 
-        var itemSize = descr.Length >= 2 && int.TryParse(descr.AsSpan(2), out var size) ? size : 0;
-        var kind = descr.Length >= 2 ? descr[1] : '?';
+        var kind = descr.Length >= 3 ? descr[1] : '?';
+        var itemSize = descr.Length >= 3 && int.TryParse(descr.AsSpan(2), NumberStyles.None, CultureInfo.InvariantCulture, out var size) ? size : 0;
         var bigEndian = descr.StartsWith('>');
-        if (!(kind == 'f' && itemSize is 4 or 8) && !(kind is 'i' or 'u' && itemSize is 1 or 2 or 4 or 8))
+        if (!(kind == 'f' && itemSize is 2 or 4 or 8) && !(kind is 'i' or 'u' && itemSize is 1 or 2 or 4 or 8))
         {
-            throw new EcgFormatException(EcgErrorKind.UnsupportedFormat, $".npy dtype '{descr}' is not a float or integer type.");
+            throw new EcgFormatException(EcgErrorKind.UnsupportedFormat, $".npy dtype '{SafeXml.Clip(descr)}' is not a float or integer type.");
         }
 
-        var count = shape[0] * shape[1];
+        var samples = shape[0] == channels && shape[1] != channels ? shape[1] : shape[0];
+        Limits.CheckSamples(samples * channels, options, "The .npy file");
+        var leadsFirst = shape[0] == channels && shape[1] != channels;
         var data = span[(headerStart + headerLength)..];
-        if (count * itemSize > data.Length)
+        if (samples * channels * itemSize > data.Length)
         {
-            throw Malformed($"shape ({shape[0]}, {shape[1]}) needs {count * itemSize} data bytes, the file has {data.Length}");
+            throw Malformed(string.Create(CultureInfo.InvariantCulture,
+                $"shape ({string.Join(", ", dims)}) needs {samples * channels * itemSize} data bytes, the file has {data.Length}"));
         }
 
-        var leadsFirst = shape[0] == 12 && shape[1] != 12;
-        var samples = (int)(leadsFirst ? shape[1] : shape[0]);
-        var leads = new Dictionary<string, float[]>(StringComparer.Ordinal);
-        for (var c = 0; c < 12; c++)
+        var gain = options.CountsPerMillivolt;
+        if (gain is <= 0 || gain is { } g && !double.IsFinite(g))
         {
-            leads[Leads.Standard12[c]] = new float[samples];
+            throw new EcgFormatException(EcgErrorKind.Malformed, "CountsPerMillivolt must be a positive number.");
         }
 
-        var scale = UnitScale(options.Units);
-        for (long k = 0; k < count; k++)
+        var scale = Units.RequestUnits(options.Units) / (gain ?? 1);
+        var columns = shape[1];
+        var builder = new RecordingBuilder(FormatId, options.SampleRateHz ?? 500);
+        for (var c = 0; c < channels; c++)
         {
-            // Row-major index (r, col) or Fortran (column-major) index.
-            long r, col;
-            if (fortran)
+            if (builder.Resolve(names[c]) is not { } lead)
             {
-                r = k % shape[0];
-                col = k / shape[0];
-            }
-            else
-            {
-                r = k / shape[1];
-                col = k % shape[1];
+                continue;
             }
 
-            var (t, c) = leadsFirst ? (col, r) : (r, col);
-            leads[Leads.Standard12[(int)c]][t] = (float)(ReadValue(data.Slice((int)(k * itemSize), itemSize), kind, bigEndian) * scale);
+            var values = new float[samples];
+            for (long t = 0; t < samples; t++)
+            {
+                // Element (row, column) of the stored 2-D array, in C (row-major) or Fortran (column-major) order.
+                var (row, column) = leadsFirst ? ((long)c, t) : (t, (long)c);
+                var index = fortran ? (column * shape[0]) + row : (row * columns) + column;
+                values[t] = (float)(ReadValue(data.Slice((int)(index * itemSize), itemSize), kind, bigEndian) * scale);
+            }
+
+            builder.Add(lead, names[c], values, kind == 'f' ? null : scale);
         }
 
-        return new EcgRecording
+        if (options.SampleRateHz is null)
         {
-            Format = "npy",
-            SampleRateHz = options.SampleRateHz ?? 500,
-            Leads = leads,
-            RecordName = Path.GetFileNameWithoutExtension(file.FileName),
-            Warnings = options.SampleRateHz is null
-                ? ["The .npy file carries no sample rate; 500 Hz was assumed."]
-                : [],
-        };
+            builder.Warnings.Add("The .npy file carries no sample rate; 500 Hz was assumed.");
+            builder.Flags.Add("sample_rate_assumed:500Hz");
+        }
+
+        if (options.Units is null && gain is null)
+        {
+            builder.Flags.Add("units_assumed:mV");
+        }
+
+        return builder.Build(Path.GetFileNameWithoutExtension(file.FileName));
     }
-
-    internal static double UnitScale(string? units) => units?.Trim().ToUpperInvariant() switch
-    {
-        null or "" or "MV" => 1,
-        "UV" or "µV" or "ΜV" or "MICROVOLTS" => 1e-3,
-        "V" => 1e3,
-        _ => throw new EcgFormatException(EcgErrorKind.Malformed, $"Unknown units '{units}'; expected mV, uV or V."),
-    };
 
     private static double ReadValue(ReadOnlySpan<byte> b, char kind, bool bigEndian) => (kind, b.Length) switch
     {
+        ('f', 2) => (double)(bigEndian ? BinaryPrimitives.ReadHalfBigEndian(b) : BinaryPrimitives.ReadHalfLittleEndian(b)),
         ('f', 4) => bigEndian ? BinaryPrimitives.ReadSingleBigEndian(b) : BinaryPrimitives.ReadSingleLittleEndian(b),
         ('f', 8) => bigEndian ? BinaryPrimitives.ReadDoubleBigEndian(b) : BinaryPrimitives.ReadDoubleLittleEndian(b),
         ('i', 1) => (sbyte)b[0],
@@ -140,15 +152,16 @@ internal static class NpyReader
         _ => bigEndian ? BinaryPrimitives.ReadUInt64BigEndian(b) : BinaryPrimitives.ReadUInt64LittleEndian(b),
     };
 
+    /// <summary>The text of one entry of the header's Python dict literal: a quoted string, a tuple or a bare word.</summary>
     private static string HeaderValue(string header, string key)
     {
         var at = header.IndexOf($"'{key}'", StringComparison.Ordinal);
-        if (at < 0)
+        var colon = at < 0 ? -1 : header.IndexOf(':', at);
+        if (colon < 0)
         {
             throw Malformed($"header has no '{key}'");
         }
 
-        var colon = header.IndexOf(':', at);
         var rest = header[(colon + 1)..].TrimStart();
         var end = rest.StartsWith('(') ? rest.IndexOf(')', StringComparison.Ordinal) + 1 : rest.IndexOfAny([',', '}']);
         return (end <= 0 ? rest : rest[..end]).Trim();
