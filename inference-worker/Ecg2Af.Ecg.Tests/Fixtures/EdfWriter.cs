@@ -45,7 +45,14 @@ internal static class EdfWriter
             header.Append(F(s.Dimension, 8));
         }
 
+        // The physical range must fit 8 characters with its sign: round it when it does not, and scale the counts to match.
         var physical = dmax / digitalPerMv;
+        if (all.Any(s => (-physical * Factor(s.Dimension)).ToString("G7", CultureInfo.InvariantCulture).Length > 8))
+        {
+            physical = Math.Round(physical);
+            digitalPerMv = dmax / physical;
+        }
+
         foreach (var s in all)
         {
             header.Append(F(s.Annotation ? "-1" : (-physical * Factor(s.Dimension)).ToString("G7", CultureInfo.InvariantCulture), 8));

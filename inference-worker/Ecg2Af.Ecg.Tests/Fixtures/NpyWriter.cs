@@ -32,7 +32,7 @@ internal static class NpyWriter
         var header = $"{{'descr': '{descr}', 'fortran_order': {(fortran ? "True" : "False")}, 'shape': {shape}, }}";
         var padded = header.PadRight(((10 + header.Length + 1 + 63) / 64 * 64) - 10 - 1) + "\n";
         using var stream = new MemoryStream();
-        stream.Write("\x93NUMPY"u8);
+        stream.Write([0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y']);
         stream.Write([1, 0]);
         Span<byte> word = stackalloc byte[8];
         BinaryPrimitives.WriteUInt16LittleEndian(word, (ushort)padded.Length);

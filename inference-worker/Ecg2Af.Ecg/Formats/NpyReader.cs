@@ -12,7 +12,8 @@ internal static class NpyReader
 {
     public const string FormatId = "npy";
 
-    private static ReadOnlySpan<byte> Magic => "\x93NUMPY"u8;
+    // 0x93 then "NUMPY" (a "\x93" in a u8 string literal would be UTF-8 encoded as two bytes).
+    private static ReadOnlySpan<byte> Magic => [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
 
     public static bool CanRead(ReadOnlySpan<byte> content) => content.StartsWith(Magic);
 
