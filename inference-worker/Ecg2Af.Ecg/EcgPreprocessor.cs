@@ -4,68 +4,117 @@ namespace Ecg2Af.Ecg;
 
 /// <summary>
 /// Turns a decoded recording into the model input, following ecg2af-model.md §2.6 ("recommended server algorithm"):
-/// map leads by name, derive III/aVR/aVL/aVF from I and II, bring the record to the model's samples and rate,
-/// stack in the model's lead order, normalise.
+/// map leads by name, derive III/aVR/aVL/aVF from I and II, take the first <see cref="InputSpec.DurationSeconds"/>,
+/// judge the signal (<see cref="QualityChecks"/>), resample to the model rate, stack in the model's lead order, normalise.
 /// </summary>
 public static class EcgPreprocessor
 {
+    /// <summary>A lead with more invalid (NaN, infinite, padding) samples than this share is not used.</summary>
+    private const double MaxInvalidShare = 0.05;
+
+    /// <summary>
+    /// Prepares one recording. Throws <see cref="EcgFormatException"/> (Unusable) when the model cannot use it: too
+    /// short (with <see cref="LengthPolicy.Resample"/>), leads missing that cannot be derived, every lead flat.
+    /// Throws <see cref="ArgumentException"/> only for an impossible <paramref name="spec"/>, a programming error.
+    /// </summary>
     public static PreparedEcg Prepare(EcgRecording recording, InputSpec spec)
     {
         ArgumentNullException.ThrowIfNull(recording);
         ArgumentNullException.ThrowIfNull(spec);
-        if (recording.SampleRateHz <= 0 || recording.SampleCount == 0)
+        if (spec.Samples <= 0 || !(spec.SampleRateHz > 0) || spec.Leads.Count == 0)
+        {
+            throw new ArgumentException("The input spec needs samples, a sample rate and leads.", nameof(spec));
+        }
+
+        return EcgReader.Guard(() => PrepareCore(recording, spec));
+    }
+
+    private static PreparedEcg PrepareCore(EcgRecording recording, InputSpec spec)
+    {
+        var fs = recording.SampleRateHz;
+        var n = recording.SampleCount;
+        if (!(fs > 0) || !double.IsFinite(fs) || n == 0)
         {
             throw new EcgFormatException(EcgErrorKind.Unusable, "The recording has no samples or no sample rate.");
         }
 
-        var leads = new Dictionary<string, float[]>(recording.Leads, StringComparer.Ordinal);
+        var flags = new List<string>(recording.QualityFlags);
+        var warnings = new List<string>(recording.Warnings);
+
+        // 1. The window: the first DurationSeconds, or the whole of a shorter record when padding is allowed.
+        var wanted = (int)Math.Min(int.MaxValue, Math.Round(spec.DurationSeconds * fs));
+        var used = Math.Min(n, wanted);
+        var cropped = n > wanted;
+        var padded = false;
+        if (n < wanted)
+        {
+            if (spec.LengthPolicy != LengthPolicy.Pad)
+            {
+                throw new EcgFormatException(EcgErrorKind.Unusable, Invariant(
+                    $"The record is {recording.DurationSeconds:0.###} s long ({n} samples at {fs:0.###} Hz); the model needs {spec.DurationSeconds:0.###} s."));
+            }
+
+            padded = true;
+            flags.Add(Invariant($"zero_padded:{recording.DurationSeconds:0.###}s->{spec.DurationSeconds:0.###}s"));
+            warnings.Add(Invariant($"The record is {recording.DurationSeconds:0.###} s long; it was zero-padded to {spec.DurationSeconds:0.###} s."));
+        }
+
+        if (cropped)
+        {
+            flags.Add(Invariant($"cropped:{recording.DurationSeconds:0.###}s->{spec.DurationSeconds:0.###}s"));
+            warnings.Add(Invariant($"The record is {recording.DurationSeconds:0.###} s long; its first {spec.DurationSeconds:0.###} s were used."));
+        }
+
+        // 2. Stored leads over the window, with invalid samples repaired or the lead dropped.
+        var leads = new Dictionary<string, float[]>(StringComparer.Ordinal);
+        var dropped = new List<string>();
+        foreach (var (name, samples) in recording.Leads)
+        {
+            if (Window(name, samples, used, flags, warnings) is { } window)
+            {
+                leads[name] = window;
+            }
+            else
+            {
+                dropped.Add(name);
+            }
+        }
+
+        var stored = leads.Keys.ToHashSet(StringComparer.Ordinal);
         var derived = DeriveLimbLeads(leads, spec.Leads);
+        foreach (var lead in derived)
+        {
+            flags.Add($"derived_lead:{lead}");
+        }
+
         var missing = spec.Leads.Where(l => !leads.ContainsKey(l)).ToList();
         if (missing.Count > 0)
         {
-            throw new EcgFormatException(EcgErrorKind.Unusable,
-                $"The model needs leads {string.Join(", ", spec.Leads)}; missing: {string.Join(", ", missing)}" +
-                (leads.ContainsKey("I") && leads.ContainsKey("II") ? "." : " (III, aVR, aVL and aVF can be derived only when I and II are present)."));
-        }
-
-        var flags = new List<string>();
-        var warnings = new List<string>(recording.Warnings);
-        var sourceRate = recording.SampleRateHz;
-        var sourceSamples = recording.SampleCount;
-        var wanted = (int)Math.Round(spec.DurationSeconds * sourceRate);
-        var cropped = false;
-        var padded = false;
-        int usedSamples;
-        if (sourceSamples >= wanted)
-        {
-            usedSamples = wanted;
-            if (sourceSamples > wanted)
+            foreach (var lead in missing)
             {
-                cropped = true;
-                flags.Add(Invariant($"cropped:{recording.DurationSeconds:0.###}s->{spec.DurationSeconds:0.###}s"));
-                warnings.Add(Invariant($"The record is {recording.DurationSeconds:0.###} s long; its first {spec.DurationSeconds:0.###} s were used."));
+                flags.Add($"missing_lead:{lead}");
             }
-        }
-        else if (spec.LengthPolicy == LengthPolicy.Pad)
-        {
-            usedSamples = sourceSamples;
-            padded = true;
-            flags.Add(Invariant($"zero_padded:{recording.DurationSeconds:0.###}s->{spec.DurationSeconds:0.###}s"));
-        }
-        else
-        {
-            throw new EcgFormatException(EcgErrorKind.Unusable, Invariant(
-                $"The record is {recording.DurationSeconds:0.###} s long ({sourceSamples} samples at {sourceRate:0.###} Hz); the model needs {spec.DurationSeconds:0.###} s."));
+
+            var found = stored.Count == 0 ? "none" : string.Join(", ", Leads.Standard12.Where(stored.Contains).Concat(stored.Where(s => !Leads.Standard12.Contains(s))));
+            throw new EcgFormatException(EcgErrorKind.Unusable,
+                $"The model needs leads {string.Join(", ", spec.Leads)}; missing: {string.Join(", ", missing)} (leads found: {found})" +
+                (dropped.Count > 0 ? $"; not usable because of invalid samples: {string.Join(", ", dropped)}" : "") +
+                (stored.Contains("I") && stored.Contains("II") ? "." : "; III, aVR, aVL and aVF can be derived only when I and II are present."));
         }
 
+        // 3. Quality, judged at the source rate on the window the model will see.
+        var modelLeads = spec.Leads.ToDictionary(l => l, l => leads[l], StringComparer.Ordinal);
+        QualityChecks.Run(modelLeads, stored, fs, recording.QuantizationStepMv, flags, warnings);
+
+        // 4. Resample to the model rate and stack in the model's order.
         var targetSamples = spec.LengthPolicy == LengthPolicy.Pad
-            ? (int)Math.Round(usedSamples * spec.SampleRateHz / sourceRate)
+            ? (int)Math.Min(spec.Samples, Math.Round(used * spec.SampleRateHz / fs))
             : spec.Samples;
-        targetSamples = Math.Min(targetSamples, spec.Samples);
-        var resampled = usedSamples != targetSamples;
+        targetSamples = Math.Max(1, targetSamples);
+        var resampled = targetSamples != used;
         if (resampled)
         {
-            flags.Add(Invariant($"resampled:{sourceRate:0.###}Hz->{spec.SampleRateHz:0.###}Hz"));
+            flags.Add(Invariant($"resampled:{fs:0.###}Hz->{spec.SampleRateHz:0.###}Hz"));
         }
 
         var channels = spec.Leads.Count;
@@ -73,14 +122,8 @@ public static class EcgPreprocessor
         var scale = spec.Normalization == NormalizationKind.None && spec.Units == "uV" ? 1000f : 1f;
         for (var c = 0; c < channels; c++)
         {
-            var source = leads[spec.Leads[c]].AsSpan(0, usedSamples);
-            CheckFinite(source, spec.Leads[c]);
-            if (IsFlat(source))
-            {
-                flags.Add($"flat_lead:{spec.Leads[c]}");
-            }
-
-            var lead = resampled ? Resampling.Linear(source, targetSamples) : source.ToArray();
+            var source = modelLeads[spec.Leads[c]];
+            var lead = resampled ? Resampling.ToCount(source, targetSamples) : source;
             for (var t = 0; t < targetSamples; t++)
             {
                 data[(t * channels) + c] = lead[t] * scale;
@@ -100,14 +143,72 @@ public static class EcgPreprocessor
             Samples = spec.Samples,
             Mean = mean,
             Std = std,
-            LeadsPresent = Leads.Standard12.Where(recording.Leads.ContainsKey).ToList(),
+            LeadsPresent = Leads.Standard12.Where(stored.Contains).ToList(),
             LeadsDerived = derived,
             Resampled = resampled,
             Cropped = cropped,
             Padded = padded,
             QualityFlags = flags,
             Warnings = warnings,
+            SourceSampleRateHz = fs,
+            SourceDurationSeconds = recording.DurationSeconds,
         };
+    }
+
+    /// <summary>
+    /// The first <paramref name="used"/> samples of a lead. A few invalid samples are replaced by the last valid value
+    /// before them (the first valid one at the start); a lead with more than <see cref="MaxInvalidShare"/> invalid is
+    /// dropped (null). The recording's arrays are never changed.
+    /// </summary>
+    private static float[]? Window(string name, float[] samples, int used, List<string> flags, List<string> warnings)
+    {
+        var window = samples.AsSpan(0, Math.Min(used, samples.Length));
+        var invalid = 0;
+        foreach (var v in window)
+        {
+            if (!float.IsFinite(v))
+            {
+                invalid++;
+            }
+        }
+
+        if (invalid == 0)
+        {
+            return window.Length == samples.Length ? samples : window.ToArray();
+        }
+
+        flags.Add(Invariant($"non_finite:{name}:{invalid}"));
+        if (invalid > MaxInvalidShare * window.Length)
+        {
+            warnings.Add(Invariant($"Lead {name} has {invalid} of {window.Length} samples invalid (NaN, infinite or marked missing); it was not used."));
+            return null;
+        }
+
+        var copy = window.ToArray();
+        var fill = float.NaN;
+        foreach (var v in copy)
+        {
+            if (float.IsFinite(v))
+            {
+                fill = v;
+                break;
+            }
+        }
+
+        for (var i = 0; i < copy.Length; i++)
+        {
+            if (float.IsFinite(copy[i]))
+            {
+                fill = copy[i];
+            }
+            else
+            {
+                copy[i] = fill;
+            }
+        }
+
+        warnings.Add(Invariant($"Lead {name} has {invalid} invalid samples (NaN, infinite or marked missing); each was replaced by the last valid value."));
+        return copy;
     }
 
     /// <summary>Adds III, aVR, aVL, aVF computed from I and II when the model needs them and the record lacks them.</summary>
@@ -143,34 +244,6 @@ public static class EcgPreprocessor
         }
 
         return derived;
-    }
-
-    private static void CheckFinite(ReadOnlySpan<float> lead, string name)
-    {
-        foreach (var v in lead)
-        {
-            if (!float.IsFinite(v))
-            {
-                throw new EcgFormatException(EcgErrorKind.Unusable, $"Lead {name} contains NaN or infinite values.");
-            }
-        }
-    }
-
-    private static bool IsFlat(ReadOnlySpan<float> lead)
-    {
-        if (lead.IsEmpty)
-        {
-            return true;
-        }
-
-        float min = lead[0], max = lead[0];
-        foreach (var v in lead)
-        {
-            min = Math.Min(min, v);
-            max = Math.Max(max, v);
-        }
-
-        return max - min < 1e-3f; // under 1 µV peak to peak
     }
 
     private static string Invariant(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);

@@ -1,19 +1,51 @@
 namespace Ecg2Af.Ecg;
 
-/// <summary>What the caller can tell a reader that the file itself may not say.</summary>
+/// <summary>What the caller can tell a reader that the file itself may not say, and the limits every read obeys.</summary>
 public sealed record EcgReadOptions
 {
     public static readonly EcgReadOptions Default = new();
 
-    /// <summary>Sample rate for formats that do not carry one (CSV, NPY). Null: the format's own or a documented default.</summary>
+    /// <summary>
+    /// Sample rate for formats that do not carry one (CSV, NPY, a bare HDF5 array). It overrides a rate found in a CSV
+    /// preamble. Null: the format's own, else 500 Hz for exactly 5000 samples per lead (NPY always), else the read fails.
+    /// </summary>
     public double? SampleRateHz { get; init; }
 
-    /// <summary>Units of raw values for formats without units (CSV, NPY): <c>mV</c>, <c>uV</c>, <c>V</c>. Null: mV.</summary>
+    /// <summary>
+    /// Units of raw values for formats without units (CSV, NPY): <c>mV</c>, <c>uV</c>, <c>V</c>. It overrides units found
+    /// in a CSV preamble or header. Null: the file's own, else mV (NPY) or a documented CSV heuristic.
+    /// </summary>
     public string? Units { get; init; }
 
-    /// <summary>ml4h MGB HDF5: which acquisition (group name) to read. Null: the newest.</summary>
+    /// <summary>
+    /// ADC counts per millivolt for CSV or NPY files holding raw integer counts (a CSV preamble <c>Gain</c> line says the
+    /// same). Values are divided by it. Null: values are in <see cref="Units"/>.
+    /// </summary>
+    public double? CountsPerMillivolt { get; init; }
+
+    /// <summary>
+    /// Lead names of the columns (or rows) of files that do not name them: a CSV without a header row, a WFDB header
+    /// without signal descriptions, an NPY array. Null: a CSV without a header is refused; NPY assumes
+    /// <see cref="Leads.Standard12"/>.
+    /// </summary>
+    public IReadOnlyList<string>? LeadOrder { get; init; }
+
+    /// <summary>
+    /// ml4h HDF5: which acquisition to read. MGB layout: the group name under <c>partners_ecg_rest</c> (an ISO datetime).
+    /// UK Biobank layout: the instance name (<c>instance_1</c>) or number (<c>1</c>). Null: the newest MGB acquisition,
+    /// or the lowest UK Biobank instance.
+    /// </summary>
     public string? Acquisition { get; init; }
 
-    /// <summary>Upper bound on bytes any decompression may produce.</summary>
+    /// <summary>Upper bound on the bytes of one upload (all files together). Larger uploads fail with TooLarge (413).</summary>
+    public long MaxUploadBytes { get; init; } = 64L * 1024 * 1024;
+
+    /// <summary>Upper bound on bytes any decompression may produce (zip, gzip, zstd; all entries of one archive together).</summary>
     public long MaxDecompressedBytes { get; init; } = 64L * 1024 * 1024;
+
+    /// <summary>Upper bound on the samples a file may declare, summed over its signals (a 24 h Holter is refused).</summary>
+    public long MaxSamples { get; init; } = 16_000_000;
+
+    /// <summary>Upper bound on the number of files in one zip archive.</summary>
+    public int MaxArchiveEntries { get; init; } = 2_000;
 }

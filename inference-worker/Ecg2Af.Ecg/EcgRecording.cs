@@ -20,6 +20,18 @@ public sealed class EcgRecording
     /// <summary>Facts about the source a user should know (declared units, ignored leads, gain oddities).</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
 
+    /// <summary>
+    /// Machine-readable findings of the reader, in the same <c>kind:detail</c> style as
+    /// <see cref="PreparedEcg.QualityFlags"/> (e.g. <c>checksum_mismatch:V2</c>, <c>sample_rate_assumed:500Hz</c>).
+    /// </summary>
+    public IReadOnlyList<string> QualityFlags { get; init; } = [];
+
+    /// <summary>
+    /// The coarsest amplitude step of the stored leads in mV (one ADC count), when the format says it; null for float
+    /// data. Used to judge whether leads agree "within one quantisation step".
+    /// </summary>
+    public double? QuantizationStepMv { get; init; }
+
     public int SampleCount => Leads.Count == 0 ? 0 : Leads.Values.First().Length;
 
     public double DurationSeconds => SampleRateHz > 0 ? SampleCount / SampleRateHz : 0;

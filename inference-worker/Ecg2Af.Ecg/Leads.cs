@@ -12,21 +12,57 @@ public static class Leads
 
     private static readonly Dictionary<string, string> Canonical = BuildCanonical();
 
+    // Longest first, so that "MDC_ECG_LEAD_" wins over "ECG" would it ever matter.
+    private static readonly string[] Prefixes = ["MDC_ECG_LEAD_", "strip_", "Lead", "ECG", "EKG"];
+
     /// <summary>Maps a lead label as written in a file to its canonical name, or null when it is not one of the 12.</summary>
-    public static string? Normalize(string label)
+    public static string? Normalize(string label) => Parse(label)?.Name;
+
+    /// <summary>
+    /// Like <see cref="Normalize"/>, and also says whether the label marks an inverted lead (<c>-aVR</c>, Cabrera display)
+    /// or a modified ambulatory lead (<c>MLII</c>, read as II with a warning).
+    /// </summary>
+    internal static LeadLabel? Parse(string label)
     {
         ArgumentNullException.ThrowIfNull(label);
-        var key = label.Trim();
-        foreach (var prefix in (string[])["MDC_ECG_LEAD_", "strip_", "Lead", "ECG", "EKG"])
+        var key = label.Trim().Trim('\'', '"').Trim();
+        var inverted = false;
+        if (key.StartsWith('-'))
         {
-            if (key.StartsWith(prefix, StringComparison.OrdinalIgnoreCase) && key.Length > prefix.Length)
+            inverted = true;
+            key = key[1..];
+        }
+
+        // "Lead I (Einthoven)": drop the remark in parentheses.
+        var paren = key.IndexOf('(', StringComparison.Ordinal);
+        if (paren > 0)
+        {
+            key = key[..paren];
+        }
+
+        var stripped = true;
+        while (stripped)
+        {
+            stripped = false;
+            key = key.Trim().Trim('-', '_', ' ', ':', '.');
+            foreach (var prefix in Prefixes)
             {
-                key = key[prefix.Length..];
+                if (key.StartsWith(prefix, StringComparison.OrdinalIgnoreCase) && key.Length > prefix.Length)
+                {
+                    key = key[prefix.Length..];
+                    stripped = true;
+                    break;
+                }
             }
         }
 
-        key = key.Trim().Trim('-', '_', ' ', ':').ToUpperInvariant();
-        return Canonical.GetValueOrDefault(key);
+        key = key.ToUpperInvariant();
+        if (key == "MLII")
+        {
+            return new LeadLabel("II", inverted, Modified: true);
+        }
+
+        return Canonical.TryGetValue(key, out var name) ? new LeadLabel(name, inverted, Modified: false) : null;
     }
 
     private static Dictionary<string, string> BuildCanonical()
@@ -51,3 +87,6 @@ public static class Leads
         return map;
     }
 }
+
+/// <summary>A lead label resolved to its canonical name.</summary>
+internal readonly record struct LeadLabel(string Name, bool Inverted, bool Modified);

@@ -25,8 +25,19 @@ public sealed class PreparedEcg
 
     public required bool Padded { get; init; }
 
-    /// <summary>Machine-readable quality flags, e.g. <c>flat_lead:V1</c>, <c>resampled:100-&gt;500</c>.</summary>
+    /// <summary>
+    /// Machine-readable quality flags, <c>kind</c> or <c>kind:detail</c>. Kinds: <c>flat_lead</c>, <c>missing_lead</c>,
+    /// <c>derived_lead</c>, <c>non_finite</c>, <c>clipping</c>, <c>amplitude_high</c>, <c>amplitude_low</c>,
+    /// <c>lead_residual</c>, <c>resampled</c>, <c>cropped</c>, <c>zero_padded</c>, plus the reader's own
+    /// (<see cref="EcgRecording.QualityFlags"/>).
+    /// </summary>
     public required IReadOnlyList<string> QualityFlags { get; init; }
 
     public required IReadOnlyList<string> Warnings { get; init; }
+
+    /// <summary>The recording's own sample rate before resampling.</summary>
+    public double SourceSampleRateHz { get; init; }
+
+    /// <summary>The recording's length in seconds before cropping or padding.</summary>
+    public double SourceDurationSeconds { get; init; }
 }

@@ -1,0 +1,637 @@
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Ecg2Af.Ecg.Formats;
+
+/// <summary>
+/// Delimited text (CSV, TSV, semicolon with decimal comma, whitespace): optional preamble of <c>key: value</c> lines
+/// (sample rate, gain, units), optional header row naming the leads, optional units row, then one row per sample
+/// (or, transposed, one row per lead). Columns are mapped by lead name; time or index columns are dropped.
+/// What the request says (sample rate, units, gain, lead order) overrides what the file says.
+/// </summary>
+internal static partial class CsvReader
+{
+    public const string FormatId = "csv";
+
+    private const int SniffLines = 40;
+
+    [GeneratedRegex(@"^\s*([^:=]+?)\s*[:=]\s*(.*?)\s*$", RegexOptions.CultureInvariant)]
+    private static partial Regex ColonPair();
+
+    [GeneratedRegex(@"[-+]?\d+(?:[.,]\d+)?", RegexOptions.CultureInvariant)]
+    private static partial Regex FirstNumber();
+
+    [GeneratedRegex(@"[\(\[]\s*([^\)\]]+?)\s*[\)\]]", RegexOptions.CultureInvariant)]
+    private static partial Regex Bracketed();
+
+    private sealed class Metadata
+    {
+        public double? SampleRateHz { get; set; }
+
+        public double? CountsPerMillivolt { get; set; }
+
+        public string? Units { get; set; }
+    }
+
+    /// <summary>True for text that has at least a few lines of numbers with a common delimiter.</summary>
+    public static bool LooksLikeText(ReadOnlySpan<byte> content)
+    {
+        var probe = content[..Math.Min(content.Length, 4096)];
+        if (probe.IsEmpty || probe.Contains((byte)0) && !(probe.Length > 1 && probe[0] == 0xFF && probe[1] == 0xFE))
+        {
+            return false;
+        }
+
+        var control = 0;
+        foreach (var b in probe)
+        {
+            if (b < 0x20 && b is not ((byte)'\n' or (byte)'\r' or (byte)'\t'))
+            {
+                control++;
+            }
+        }
+
+        return control * 100 < probe.Length;
+    }
+
+    public static EcgRecording Read(EcgFile file, EcgReadOptions options)
+    {
+        var text = Decode(file.Content.Span);
+        var lines = SplitLines(text);
+        var nonEmpty = lines.Where(r => !text.AsSpan()[r].IsWhiteSpace()).ToList();
+        if (nonEmpty.Count == 0)
+        {
+            throw new EcgFormatException(EcgErrorKind.Malformed, "The text file is empty.");
+        }
+
+        var (delimiter, fields) = SniffDelimiter(text, nonEmpty);
+        var decimalComma = delimiter != ',' && UsesDecimalComma(text, nonEmpty);
+        var cells = new List<string>();
+
+        // The data block: the first numeric row with the common field count followed by another numeric row.
+        var dataStart = -1;
+        for (var i = 0; i < nonEmpty.Count; i++)
+        {
+            if (IsNumericRow(text, nonEmpty[i], delimiter, decimalComma, fields)
+                && (i + 1 == nonEmpty.Count || IsNumericRow(text, nonEmpty[i + 1], delimiter, decimalComma, fields)))
+            {
+                dataStart = i;
+                break;
+            }
+        }
+
+        if (dataStart < 0)
+        {
+            throw new EcgFormatException(EcgErrorKind.UnsupportedFormat,
+                "The text file is not a recognised ECG format: no block of numeric rows was found. Expected CSV/TSV with one column per lead, a WFDB header, MUSE or HL7 aECG XML.");
+        }
+
+        var metadata = new Metadata();
+        string[]? header = null;
+        string? unitsRow = null;
+        for (var i = 0; i < dataStart; i++)
+        {
+            var row = Fields(text, nonEmpty[i], delimiter, cells).ToArray();
+            var isTableRow = row.Length >= Math.Max(2, fields - 1);
+            if (isTableRow && header is null && row.Count(c => Leads.Normalize(StripUnits(c)) is not null) >= 2)
+            {
+                header = row;
+            }
+            else if (isTableRow && header is not null && row.All(c => c.Length == 0 || Units.ToMillivolts(c) is not null || IsTimeName(c)))
+            {
+                unitsRow = row.FirstOrDefault(c => Units.ToMillivolts(c) is not null);
+            }
+            else
+            {
+                ReadPreambleLine(text.AsSpan()[nonEmpty[i]].ToString(), delimiter, metadata);
+            }
+        }
+
+        var builder = new RecordingBuilder(FormatId, 0);
+        var dataRows = nonEmpty.Skip(dataStart).ToList();
+        var transposed = fields > 64 && dataRows.Count <= 16;
+        var columns = transposed
+            ? ReadTransposed(text, dataRows, delimiter, decimalComma, options, builder)
+            : ReadColumns(text, dataRows, delimiter, decimalComma, fields, header, options, builder, metadata);
+
+        var units = options.Units ?? metadata.Units ?? unitsRow ?? HeaderUnits(header);
+        var gain = options.CountsPerMillivolt ?? (options.Units is null ? metadata.CountsPerMillivolt : null);
+        if (gain is { } g && (!double.IsFinite(g) || g <= 0))
+        {
+            throw new EcgFormatException(EcgErrorKind.Malformed, "The gain (counts per mV) must be a positive number.");
+        }
+
+        double scale;
+        if (gain is { } counts)
+        {
+            scale = 1 / counts;
+        }
+        else if (units is not null)
+        {
+            scale = Units.ToMillivolts(units)
+                ?? throw new EcgFormatException(EcgErrorKind.Malformed, $"Unknown units '{SafeXml.Clip(units)}'; expected mV, uV or V.");
+        }
+        else
+        {
+            scale = GuessScale(columns, builder);
+        }
+
+        foreach (var (label, values) in columns)
+        {
+            if (builder.Resolve(label) is not { } lead)
+            {
+                continue;
+            }
+
+            for (var i = 0; i < values.Length; i++)
+            {
+                values[i] = (float)(values[i] * scale);
+            }
+
+            builder.Add(lead, label, values, gain is null ? null : scale);
+        }
+
+        if (builder.Count > 0)
+        {
+            builder.SampleRateHz = SampleRate(options, metadata, columns, builder);
+        }
+
+        return builder.Build(Path.GetFileNameWithoutExtension(file.FileName));
+    }
+
+    private static string Decode(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xFE]))
+        {
+            return Encoding.Unicode.GetString(bytes[2..]);
+        }
+
+        if (bytes.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]))
+        {
+            bytes = bytes[3..];
+        }
+
+        try
+        {
+            return new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes);
+        }
+        catch (DecoderFallbackException)
+        {
+            return Encoding.Latin1.GetString(bytes); // European Excel exports
+        }
+    }
+
+    private static List<Range> SplitLines(string text)
+    {
+        var lines = new List<Range>();
+        var start = 0;
+        for (var i = 0; i <= text.Length; i++)
+        {
+            if (i == text.Length || text[i] == '\n' || text[i] == '\r')
+            {
+                lines.Add(start..i);
+                if (i < text.Length - 1 && text[i] == '\r' && text[i + 1] == '\n')
+                {
+                    i++;
+                }
+
+                start = i + 1;
+            }
+        }
+
+        return lines;
+    }
+
+    /// <summary>The delimiter that splits the last rows into the same number of fields, the most fields winning.</summary>
+    private static (char Delimiter, int Fields) SniffDelimiter(string text, List<Range> lines)
+    {
+        var tail = lines.Skip(Math.Max(0, lines.Count - SniffLines)).ToList();
+        var best = (Delimiter: ' ', Fields: 0);
+        foreach (var d in (char[])[',', ';', '\t', '|', ' '])
+        {
+            var counts = tail.Select(r => d == ' ' ? CountWhitespaceFields(text.AsSpan()[r]) : text.AsSpan()[r].Count(d) + 1).ToList();
+            var mode = counts.GroupBy(c => c).MaxBy(g => g.Count())!;
+            if (mode.Key >= 2 && mode.Count() * 10 >= counts.Count * 9 && mode.Key > best.Fields)
+            {
+                best = (d, mode.Key);
+            }
+        }
+
+        if (best.Fields == 0)
+        {
+            var single = tail.Count(r => TryNumber(text.AsSpan()[r].Trim(), false, out _));
+            throw single * 10 >= tail.Count * 9
+                ? new EcgFormatException(EcgErrorKind.Unusable,
+                    "The text file holds a single column of numbers: a single-lead recording cannot feed a 12-lead model.")
+                : new EcgFormatException(EcgErrorKind.UnsupportedFormat,
+                    "The text file is not a recognised ECG format (no consistent delimiter). Expected CSV/TSV with one column per lead, a WFDB header, MUSE or HL7 aECG XML.");
+        }
+
+        return best;
+    }
+
+    private static int CountWhitespaceFields(ReadOnlySpan<char> line)
+    {
+        var count = 0;
+        var inField = false;
+        foreach (var c in line)
+        {
+            var space = c is ' ' or '\t';
+            if (!space && !inField)
+            {
+                count++;
+            }
+
+            inField = !space;
+        }
+
+        return count;
+    }
+
+    private static bool UsesDecimalComma(string text, List<Range> lines) =>
+        lines.Skip(Math.Max(0, lines.Count - SniffLines)).Any(r => text.AsSpan()[r].Contains(','));
+
+    private static List<string> Fields(string text, Range line, char delimiter, List<string> into)
+    {
+        into.Clear();
+        var span = text.AsSpan()[line];
+        if (delimiter == ' ')
+        {
+            foreach (var r in span.SplitAny(" \t"))
+            {
+                if (!span[r].IsEmpty)
+                {
+                    into.Add(span[r].Trim().Trim('"').Trim('\'').ToString());
+                }
+            }
+
+            return into;
+        }
+
+        foreach (var r in span.Split(delimiter))
+        {
+            into.Add(span[r].Trim().Trim('"').Trim('\'').Trim().ToString());
+        }
+
+        return into;
+    }
+
+    private static bool IsNumericRow(string text, Range line, char delimiter, bool decimalComma, int fields)
+    {
+        var span = text.AsSpan()[line];
+        var count = 0;
+        var numbers = 0;
+        var others = 0;
+        foreach (var r in delimiter == ' ' ? span.SplitAny(" \t") : span.Split(delimiter))
+        {
+            var cell = span[r].Trim();
+            if (delimiter == ' ' && cell.IsEmpty)
+            {
+                continue;
+            }
+
+            count++;
+            if (cell.IsEmpty)
+            {
+                continue;
+            }
+
+            if (TryNumber(cell, decimalComma, out _))
+            {
+                numbers++;
+            }
+            else
+            {
+                others++;
+            }
+        }
+
+        // A trailing delimiter adds one empty field; a transposed row may start with its lead label.
+        return numbers > 0 && others <= 1 && Math.Abs(count - fields) <= 1;
+    }
+
+    private static List<(string Label, float[] Values)> ReadColumns(string text, List<Range> rows, char delimiter, bool decimalComma,
+        int fields, string[]? header, EcgReadOptions options, RecordingBuilder builder, Metadata metadata)
+    {
+        var width = header?.Length ?? fields;
+        var values = new List<float>[width];
+        for (var c = 0; c < width; c++)
+        {
+            values[c] = new List<float>(rows.Count);
+        }
+
+        var used = 0;
+        foreach (var line in rows)
+        {
+            var span = text.AsSpan()[line];
+            if (span.IsWhiteSpace())
+            {
+                continue;
+            }
+
+            if (!IsNumericRow(text, line, delimiter, decimalComma, fields))
+            {
+                builder.Warnings.Add("Text after the numeric rows was ignored.");
+                break;
+            }
+
+            var c = 0;
+            foreach (var r in delimiter == ' ' ? span.SplitAny(" \t") : span.Split(delimiter))
+            {
+                var cell = span[r].Trim();
+                if (delimiter == ' ' && cell.IsEmpty)
+                {
+                    continue;
+                }
+
+                if (c < width)
+                {
+                    values[c].Add(TryNumber(cell.Trim('"'), decimalComma, out var v) ? (float)v : float.NaN);
+                }
+
+                c++;
+            }
+
+            for (; c < width; c++)
+            {
+                values[c].Add(float.NaN);
+            }
+
+            used++;
+        }
+
+        Limits.CheckSamples((long)used * width, options, "The CSV file");
+        var names = header;
+        if (names is null)
+        {
+            var order = options.LeadOrder ?? throw new EcgFormatException(EcgErrorKind.Unusable, string.Create(CultureInfo.InvariantCulture,
+                $"The CSV file has no header row naming its {width} columns; give the lead order in the request (for example I, II, III, aVR, aVL, aVF, V1, V2, V3, V4, V5, V6)."));
+            var skip = order.Count == width - 1 && IsIncreasing(values[0]) ? 1 : 0;
+            if (order.Count + skip != width && order.Count + skip != width - 1)
+            {
+                throw new EcgFormatException(EcgErrorKind.Unusable, string.Create(CultureInfo.InvariantCulture,
+                    $"The request names {order.Count} leads but the CSV file has {width} columns."));
+            }
+
+            names = new string[width];
+            for (var c = 0; c < width; c++)
+            {
+                names[c] = c < skip ? "time" : c - skip < order.Count ? order[c - skip] : "";
+            }
+        }
+
+        var columns = new List<(string, float[])>();
+        for (var c = 0; c < width; c++)
+        {
+            var name = names[c];
+            var column = values[c].ToArray();
+            if (IsTimeName(name))
+            {
+                // A preamble rate wins over the rate implied by a time column.
+                metadata.SampleRateHz ??= TimeColumnRate(name, column);
+                continue;
+            }
+
+            if (column.All(float.IsNaN))
+            {
+                if (Leads.Normalize(StripUnits(name)) is { } lead)
+                {
+                    builder.Warnings.Add($"The CSV column for lead {lead} is empty; the lead is treated as missing.");
+                    builder.Flags.Add($"empty_column:{lead}");
+                }
+
+                continue;
+            }
+
+            columns.Add((StripUnits(name), column));
+        }
+
+        return columns;
+    }
+
+    private static List<(string Label, float[] Values)> ReadTransposed(string text, List<Range> rows, char delimiter, bool decimalComma,
+        EcgReadOptions options, RecordingBuilder builder)
+    {
+        var cells = new List<string>();
+        var columns = new List<(string, float[])>();
+        var index = 0;
+        foreach (var line in rows)
+        {
+            var row = Fields(text, line, delimiter, cells);
+            if (row.Count == 0)
+            {
+                continue;
+            }
+
+            var labelled = !TryNumber(row[0], decimalComma, out _) && row[0].Length > 0;
+            string label;
+            if (labelled)
+            {
+                label = row[0];
+            }
+            else if (options.LeadOrder is { } order && index < order.Count)
+            {
+                label = order[index];
+            }
+            else
+            {
+                throw new EcgFormatException(EcgErrorKind.Unusable,
+                    "The CSV file has one row per lead but does not name the rows; give the lead order in the request.");
+            }
+
+            Limits.CheckSamples((long)row.Count * (index + 1), options, "The CSV file");
+            var values = row.Skip(labelled ? 1 : 0).Select(c => TryNumber(c, decimalComma, out var v) ? (float)v : float.NaN).ToArray();
+            index++;
+            if (values.All(float.IsNaN))
+            {
+                builder.Warnings.Add($"The CSV row for '{label}' is empty; the lead is treated as missing.");
+                continue;
+            }
+
+            columns.Add((label, values));
+        }
+
+        builder.Warnings.Add("The CSV file holds one row per lead (transposed).");
+        return columns;
+    }
+
+    private static void ReadPreambleLine(string line, char delimiter, Metadata metadata)
+    {
+        var pair = ColonPair().Match(line);
+        string key, value;
+        if (pair.Success)
+        {
+            (key, value) = (pair.Groups[1].Value, pair.Groups[2].Value);
+        }
+        else
+        {
+            var parts = line.Split(delimiter == ' ' ? '\t' : delimiter, 2);
+            if (parts.Length < 2)
+            {
+                return;
+            }
+
+            (key, value) = (parts[0], parts[1]);
+        }
+
+        key = key.Trim().Trim('"').ToUpperInvariant();
+        value = value.Trim().Trim('"', delimiter).Trim();
+        var number = FirstNumber().Match(value);
+        var amount = number.Success && double.TryParse(number.Value.Replace(',', '.'), NumberStyles.Float, CultureInfo.InvariantCulture, out var n) ? n : (double?)null;
+        if ((key.Contains("RATE", StringComparison.Ordinal) || key.Contains("FREQ", StringComparison.Ordinal) || key is "FS" || key.Contains("HZ", StringComparison.Ordinal))
+            && amount is > 0)
+        {
+            metadata.SampleRateHz ??= amount;
+        }
+        else if (key.Contains("GAIN", StringComparison.Ordinal) && amount is > 0)
+        {
+            metadata.CountsPerMillivolt ??= amount;
+        }
+        else if (key.StartsWith("UNIT", StringComparison.Ordinal) && Units.ToMillivolts(value) is not null)
+        {
+            metadata.Units ??= value;
+        }
+    }
+
+    private static string StripUnits(string name) => Bracketed().Replace(name, "").Trim();
+
+    private static string? HeaderUnits(string[]? header) =>
+        header?.Select(h => Bracketed().Match(h)).Where(m => m.Success).Select(m => m.Groups[1].Value)
+            .FirstOrDefault(u => Units.ToMillivolts(u) is not null);
+
+    private static bool IsTimeName(string name)
+    {
+        var n = StripUnits(name).Trim().ToUpperInvariant();
+        return n is "T" or "S" or "MS" or "SEC" or "SECS" or "SECONDS" or "INDEX" or "IDX" or "SAMPLE" or "SAMPLE #" or "SAMPLE#" or "SAMPLES" or "TIMESTAMP"
+            || n.StartsWith("TIME", StringComparison.Ordinal) || n.StartsWith("ELAPSED", StringComparison.Ordinal);
+    }
+
+    /// <summary>Sample rate implied by a time column in seconds (or milliseconds when its name says so); null for an index.</summary>
+    private static double? TimeColumnRate(string name, float[] values)
+    {
+        var upper = name.ToUpperInvariant();
+        if (values.Length < 2 || upper.Contains("SAMPLE", StringComparison.Ordinal) || upper.Contains("INDEX", StringComparison.Ordinal)
+            || upper.Contains("IDX", StringComparison.Ordinal) || !IsIncreasing(values))
+        {
+            return null;
+        }
+
+        var span = (double)values[^1] - values[0];
+        var milliseconds = upper.Contains("MS", StringComparison.Ordinal) || upper.Contains("MILLI", StringComparison.Ordinal);
+        var fs = (values.Length - 1) / (span / (milliseconds ? 1000 : 1));
+        return fs is >= 50 and <= 20_000 ? Math.Round(fs, 3) : null;
+    }
+
+    private static bool IsIncreasing(List<float> values) => IsIncreasing(values.ToArray());
+
+    private static bool IsIncreasing(float[] values)
+    {
+        for (var i = 1; i < values.Length; i++)
+        {
+            if (!(values[i] > values[i - 1]))
+            {
+                return false;
+            }
+        }
+
+        return values.Length > 1;
+    }
+
+    /// <summary>
+    /// No units anywhere: values whose median lead swing is above 20 are taken as µV (or counts), otherwise as mV,
+    /// and the guess is reported.
+    /// </summary>
+    private static double GuessScale(List<(string Label, float[] Values)> columns, RecordingBuilder builder)
+    {
+        var swings = columns.Where(c => Leads.Normalize(c.Label) is not null)
+            .Select(c => c.Values.Where(float.IsFinite).DefaultIfEmpty(0).Max() - c.Values.Where(float.IsFinite).DefaultIfEmpty(0).Min())
+            .Order().ToList();
+        var median = swings.Count == 0 ? 0 : swings[swings.Count / 2];
+        if (median > 20)
+        {
+            builder.Warnings.Add("The CSV file states no units; its values are large, so microvolts were assumed. Give the units or gain in the request if this is wrong.");
+            builder.Flags.Add("units_assumed:uV");
+            return 1e-3;
+        }
+
+        builder.Warnings.Add("The CSV file states no units; millivolts were assumed. Give the units or gain in the request if this is wrong.");
+        builder.Flags.Add("units_assumed:mV");
+        return 1;
+    }
+
+    private static double SampleRate(EcgReadOptions options, Metadata metadata, List<(string Label, float[] Values)> columns, RecordingBuilder builder)
+    {
+        if ((options.SampleRateHz ?? metadata.SampleRateHz) is { } fs)
+        {
+            return fs;
+        }
+
+        var samples = columns.Count == 0 ? 0 : columns[0].Values.Length;
+        if (samples == 5000)
+        {
+            builder.Warnings.Add("The CSV file states no sample rate; with 5000 rows it was taken as 10 s at 500 Hz.");
+            builder.Flags.Add("sample_rate_assumed:500Hz");
+            return 500;
+        }
+
+        throw new EcgFormatException(EcgErrorKind.Unusable, string.Create(CultureInfo.InvariantCulture,
+            $"The CSV file states no sample rate ({samples} rows); give the sample rate in the request."));
+    }
+
+    /// <summary>Parses a number; plain decimals take a fast path, anything else goes to <see cref="double.TryParse(string?, out double)"/>.</summary>
+    internal static bool TryNumber(ReadOnlySpan<char> s, bool decimalComma, out double value)
+    {
+        s = s.Trim();
+        value = 0;
+        if (s.IsEmpty || s.Length > 40)
+        {
+            return false;
+        }
+
+        var i = 0;
+        var negative = false;
+        if (s[0] is '-' or '+')
+        {
+            negative = s[0] == '-';
+            i = 1;
+        }
+
+        long mantissa = 0;
+        var digits = 0;
+        var fraction = -1;
+        for (; i < s.Length; i++)
+        {
+            var c = s[i];
+            if (c is >= '0' and <= '9' && digits < 17)
+            {
+                mantissa = (mantissa * 10) + (c - '0');
+                digits++;
+                if (fraction >= 0)
+                {
+                    fraction++;
+                }
+            }
+            else if ((c == '.' || (decimalComma && c == ',')) && fraction < 0)
+            {
+                fraction = 0;
+            }
+            else
+            {
+                break;
+            }
+        }
+
+        if (i == s.Length && digits > 0 && fraction <= 15)
+        {
+            value = fraction > 0 ? mantissa / Pow10[fraction] : mantissa;
+            value = negative ? -value : value;
+            return true;
+        }
+
+        var normal = decimalComma ? s.ToString().Replace(',', '.') : s.ToString();
+        return double.TryParse(normal, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && double.IsFinite(value);
+    }
+
+    private static readonly double[] Pow10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+}

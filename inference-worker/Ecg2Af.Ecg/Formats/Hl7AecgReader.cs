@@ -1,0 +1,192 @@
+using System.Globalization;
+using System.Xml;
+using System.Xml.Linq;
+
+namespace Ecg2Af.Ecg.Formats;
+
+/// <summary>
+/// HL7 v3 annotated ECG (FDA aECG). Reads only the sequences that are direct children of a RHYTHM series
+/// (<c>AnnotatedECG/component/series/component/sequenceSet/component/sequence</c>); the representative beats nested
+/// under <c>series/derivation</c> are never touched. Physical value = origin + scale × digit.
+/// </summary>
+internal static class Hl7AecgReader
+{
+    public const string FormatId = "hl7-aecg";
+    public const string RootElement = "AnnotatedECG";
+
+    private static readonly XNamespace Xsi = "http://www.w3.org/2001/XMLSchema-instance";
+
+    // Element path (local names) from the root to a rhythm sequence, and to the code of its series.
+    private static readonly string[] SequencePath = ["AnnotatedECG", "component", "series", "component", "sequenceSet", "component", "sequence"];
+
+    public static EcgRecording Read(EcgFile file, EcgReadOptions options)
+    {
+        var sets = new List<List<XElement>>();
+        using (var reader = SafeXml.Open(file.Content, options))
+        {
+            var path = new List<string>();
+            string? seriesCode = null;
+            List<XElement>? currentSet = null;
+            var seriesSets = new List<List<XElement>>();
+            long characters = 0;
+            reader.MoveToContent();
+            while (!reader.EOF)
+            {
+                if (reader.NodeType == XmlNodeType.Element)
+                {
+                    var depth = path.Count;
+                    if (depth == 3 && reader.LocalName == "code" && IsSeries(path))
+                    {
+                        seriesCode = reader.GetAttribute("code");
+                    }
+
+                    if (depth == 6 && reader.LocalName == "sequence" && Matches(path, SequencePath))
+                    {
+                        var sequence = (XElement)XNode.ReadFrom(reader);
+                        characters += sequence.Value.Length;
+                        Limits.CheckSamples(characters / 2, options, "The aECG file");
+                        currentSet?.Add(sequence);
+                        continue;
+                    }
+
+                    if (!reader.IsEmptyElement)
+                    {
+                        path.Add(reader.LocalName);
+                        if (path.Count == 5 && Matches(path, SequencePath))
+                        {
+                            currentSet = [];
+                            seriesSets.Add(currentSet);
+                        }
+                        else if (path.Count == 3 && IsSeries(path))
+                        {
+                            seriesCode = null;
+                            seriesSets = [];
+                        }
+                    }
+                }
+                else if (reader.NodeType == XmlNodeType.EndElement && path.Count > 0)
+                {
+                    path.RemoveAt(path.Count - 1);
+                    if (path.Count == 2 && reader.LocalName == "series" && string.Equals(seriesCode, "RHYTHM", StringComparison.OrdinalIgnoreCase))
+                    {
+                        sets.AddRange(seriesSets);
+                    }
+                }
+
+                reader.Read();
+            }
+        }
+
+        // Several RHYTHM sequence sets may exist: the first with 8 or more leads, else the one with the most.
+        var chosen = sets.FirstOrDefault(s => s.Count(IsLead) >= 8) ?? sets.MaxBy(s => s.Count(IsLead));
+        if (chosen is null || !chosen.Any(IsLead))
+        {
+            throw new EcgFormatException(EcgErrorKind.Unusable, "The aECG file has no RHYTHM series with lead sequences.");
+        }
+
+        double? fs = null;
+        var builder = new RecordingBuilder(FormatId, 0);
+        foreach (var sequence in chosen)
+        {
+            var code = sequence.Elements().FirstOrDefault(e => e.Name.LocalName == "code")?.Attribute("code")?.Value ?? "";
+            var value = sequence.Elements().FirstOrDefault(e => e.Name.LocalName == "value");
+            if (value is null)
+            {
+                continue;
+            }
+
+            var type = (string?)value.Attribute(Xsi + "type") ?? "";
+            type = type[(type.IndexOf(':', StringComparison.Ordinal) + 1)..];
+            if (type is "GLIST_TS" or "GLIST_PQ")
+            {
+                fs ??= SampleRate(value);
+            }
+            else if (type == "SLIST_PQ" && builder.Resolve(code) is { } lead)
+            {
+                var (samples, step) = Samples(value, code);
+                builder.Add(lead, code, samples, step);
+            }
+        }
+
+        builder.SampleRateHz = fs
+            ?? throw new EcgFormatException(EcgErrorKind.Malformed, "The aECG RHYTHM sequence set has no time sequence (GLIST_TS or GLIST_PQ increment).");
+        return builder.Build(Path.GetFileNameWithoutExtension(file.FileName));
+    }
+
+    private static bool IsSeries(List<string> path) => path.Count >= 3 && path[0] == "AnnotatedECG" && path[1] == "component" && path[2] == "series";
+
+    private static bool Matches(List<string> path, string[] pattern)
+    {
+        for (var i = 0; i < path.Count; i++)
+        {
+            if (path[i] != pattern[i])
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool IsLead(XElement sequence) =>
+        sequence.Elements().FirstOrDefault(e => e.Name.LocalName == "code")?.Attribute("code")?.Value is { } code
+        && Leads.Normalize(code) is not null;
+
+    private static double SampleRate(XElement value)
+    {
+        var increment = value.Elements().FirstOrDefault(e => e.Name.LocalName == "increment")
+            ?? throw new EcgFormatException(EcgErrorKind.Malformed, "The aECG time sequence has no increment.");
+        var step = SafeXml.ParseDouble((string?)increment.Attribute("value"), "The aECG time increment");
+        var unit = ((string?)increment.Attribute("unit") ?? "s").Trim();
+        var seconds = unit switch
+        {
+            "s" => step,
+            "ms" => step / 1e3,
+            "us" => step / 1e6,
+            _ => throw new EcgFormatException(EcgErrorKind.Malformed, $"The aECG time increment has unknown unit '{SafeXml.Clip(unit)}'."),
+        };
+        return seconds > 0 ? 1 / seconds : throw new EcgFormatException(EcgErrorKind.Malformed, "The aECG time increment is not positive.");
+    }
+
+    private static (float[] Samples, double StepMv) Samples(XElement value, string code)
+    {
+        var origin = Quantity(value, "origin", code, required: false);
+        var scale = Quantity(value, "scale", code, required: true);
+        var digits = value.Elements().FirstOrDefault(e => e.Name.LocalName == "digits")?.Value ?? "";
+        var samples = new List<float>(digits.Length / 3);
+        foreach (var token in digits.AsSpan().SplitAny(" \t\r\n"))
+        {
+            var t = digits.AsSpan()[token];
+            if (t.IsEmpty)
+            {
+                continue;
+            }
+
+            if (!double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var digit))
+            {
+                throw new EcgFormatException(EcgErrorKind.Malformed, $"aECG lead {code}: '{SafeXml.Clip(t.ToString())}' is not a number.");
+            }
+
+            samples.Add((float)(origin + (scale * digit)));
+        }
+
+        return ([.. samples], scale);
+    }
+
+    /// <summary>A physical quantity element (<c>value</c> + <c>unit</c>) in mV.</summary>
+    private static double Quantity(XElement value, string name, string code, bool required)
+    {
+        var element = value.Elements().FirstOrDefault(e => e.Name.LocalName == name);
+        if (element is null)
+        {
+            return required
+                ? throw new EcgFormatException(EcgErrorKind.Malformed, $"aECG lead {code} has no {name}.")
+                : 0;
+        }
+
+        var unitText = (string?)element.Attribute("unit") ?? "uV";
+        var unit = Units.ToMillivolts(unitText)
+            ?? throw new EcgFormatException(EcgErrorKind.Malformed, $"aECG lead {code}: unknown {name} unit '{SafeXml.Clip(unitText)}'.");
+        return SafeXml.ParseDouble((string?)element.Attribute("value"), $"aECG lead {code} {name}") * unit;
+    }
+}

@@ -1,0 +1,188 @@
+using System.Globalization;
+
+namespace Ecg2Af.Ecg;
+
+/// <summary>
+/// Signal checks made on the window the model will see, at the source rate, in mV (ecg-formats.md §1): flat leads,
+/// clipping, implausible amplitude (a header whose gain is off by a factor) and the Einthoven/Goldberger residual of
+/// stored limb leads. They add flags and warnings; only "every lead flat" makes a record unusable.
+/// </summary>
+internal static class QualityChecks
+{
+    /// <summary>A lead whose swing stays under this (mV) carries no signal: electrode off, or zeros.</summary>
+    public const double FlatMv = 0.01;
+
+    /// <summary>Median robust peak-to-peak over leads; a resting ECG sits at about 0.5–3 mV.</summary>
+    public const double HighAmplitudeMv = 4;
+
+    public const double LowAmplitudeMv = 0.1;
+
+    /// <summary>A stored limb lead that differs from its I/II formula by more than this (mV, or 3 steps) is suspect.</summary>
+    public const double ResidualMv = 0.05;
+
+    /// <summary>Samples pinned at a lead's extreme for this long (seconds) mean the signal was clipped.</summary>
+    public const double ClipSeconds = 0.03;
+
+    public static void Run(IReadOnlyDictionary<string, float[]> leads, IReadOnlySet<string> stored, double fs, double? stepMv,
+        List<string> flags, List<string> warnings)
+    {
+        var swings = new List<double>();
+        var flat = new List<string>();
+        foreach (var (name, samples) in leads)
+        {
+            var (min, max) = MinMax(samples);
+            if (max - min < FlatMv)
+            {
+                flat.Add(name);
+                flags.Add($"flat_lead:{name}");
+                continue;
+            }
+
+            swings.Add(RobustRange(samples));
+            if (stored.Contains(name) && IsClipped(samples, min, max, fs))
+            {
+                flags.Add($"clipping:{name}");
+                warnings.Add($"Lead {name} stays at its extreme value for {ClipSeconds * 1000:0} ms or more: the signal looks clipped.");
+            }
+        }
+
+        if (flat.Count == leads.Count)
+        {
+            throw new EcgFormatException(EcgErrorKind.Unusable, "Every lead is flat (no signal): the ECG cannot be used.");
+        }
+
+        if (flat.Count > 0)
+        {
+            warnings.Add($"Flat leads (no signal, electrode off?): {string.Join(", ", flat)}.");
+        }
+
+        swings.Sort();
+        var median = swings.Count % 2 == 1 ? swings[swings.Count / 2] : (swings[(swings.Count / 2) - 1] + swings[swings.Count / 2]) / 2;
+        if (median > HighAmplitudeMv)
+        {
+            flags.Add(Invariant($"amplitude_high:{median:0.##}mV"));
+            warnings.Add(Invariant($"The leads swing {median:0.##} mV peak to peak (median); a resting ECG swings about 0.5–3 mV. The file's gain or units are probably wrong (for example microvolts under a millivolt gain)."));
+        }
+        else if (median < LowAmplitudeMv)
+        {
+            flags.Add(Invariant($"amplitude_low:{median:0.###}mV"));
+            warnings.Add(Invariant($"The leads swing only {median:0.###} mV peak to peak (median); a resting ECG swings about 0.5–3 mV. The file's gain or units are probably wrong."));
+        }
+
+        CheckResiduals(leads, stored, stepMv, flags, warnings);
+    }
+
+    /// <summary>Compares stored III, aVR, aVL, aVF with their values from stored I and II.</summary>
+    private static void CheckResiduals(IReadOnlyDictionary<string, float[]> leads, IReadOnlySet<string> stored, double? stepMv,
+        List<string> flags, List<string> warnings)
+    {
+        if (!stored.Contains("I") || !stored.Contains("II"))
+        {
+            return;
+        }
+
+        var i = leads["I"];
+        var ii = leads["II"];
+        var limit = Math.Max(ResidualMv, 3 * (stepMv ?? 0));
+        foreach (var name in Leads.Derivable)
+        {
+            if (!stored.Contains(name) || !leads.TryGetValue(name, out var lead))
+            {
+                continue;
+            }
+
+            double worst = 0;
+            for (var t = 0; t < lead.Length; t++)
+            {
+                var expected = name switch
+                {
+                    "III" => ii[t] - i[t],
+                    "aVR" => -(i[t] + ii[t]) / 2.0,
+                    "aVL" => i[t] - (ii[t] / 2.0),
+                    _ => ii[t] - (i[t] / 2.0),
+                };
+                worst = Math.Max(worst, Math.Abs(lead[t] - expected));
+            }
+
+            if (worst > limit)
+            {
+                flags.Add(Invariant($"lead_residual:{name}:{worst:0.###}mV"));
+                warnings.Add(Invariant($"Lead {name} differs from its value computed from I and II by up to {worst:0.###} mV: the leads may be mislabelled, reordered or scaled differently."));
+            }
+        }
+    }
+
+    private static (float Min, float Max) MinMax(float[] samples)
+    {
+        float min = samples[0], max = samples[0];
+        foreach (var v in samples)
+        {
+            min = Math.Min(min, v);
+            max = Math.Max(max, v);
+        }
+
+        return (min, max);
+    }
+
+    /// <summary>
+    /// Peak to peak without the most extreme 0.2 % at each end (at least one sample), so that a lone spike does not
+    /// count: the k-th largest minus the k-th smallest value, found by keeping the k most extreme seen so far.
+    /// </summary>
+    internal static double RobustRange(float[] samples)
+    {
+        var k = Math.Clamp(samples.Length / 500, 1, 64);
+        Span<float> top = stackalloc float[k];
+        Span<float> bottom = stackalloc float[k];
+        top.Fill(float.NegativeInfinity);
+        bottom.Fill(float.PositiveInfinity);
+        foreach (var v in samples)
+        {
+            if (v > top[0])
+            {
+                // top is kept ascending: top[0] is the k-th largest so far.
+                var j = 0;
+                while (j + 1 < k && top[j + 1] < v)
+                {
+                    top[j] = top[j + 1];
+                    j++;
+                }
+
+                top[j] = v;
+            }
+
+            if (v < bottom[0])
+            {
+                // bottom is kept descending: bottom[0] is the k-th smallest so far.
+                var j = 0;
+                while (j + 1 < k && bottom[j + 1] > v)
+                {
+                    bottom[j] = bottom[j + 1];
+                    j++;
+                }
+
+                bottom[j] = v;
+            }
+        }
+
+        return top[0] - bottom[0];
+    }
+
+    private static bool IsClipped(float[] samples, float min, float max, double fs)
+    {
+        var run = Math.Max(4, (int)Math.Round(ClipSeconds * fs));
+        int atMax = 0, atMin = 0;
+        foreach (var v in samples)
+        {
+            atMax = v == max ? atMax + 1 : 0;
+            atMin = v == min ? atMin + 1 : 0;
+            if (atMax >= run || atMin >= run)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static string Invariant(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+}
