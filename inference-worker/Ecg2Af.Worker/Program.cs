@@ -1,9 +1,12 @@
 using Ecg2Af.Worker;
 using Ecg2Af.Worker.Models;
 using Ecg2Af.Worker.Predictions;
+using Ecg2Af.Worker.Preprocessing;
+using Ecg2Af.Worker.Uploads;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
+builder.AddUploads();
 builder.AddModelServing();
 builder.AddPredictions();
 
@@ -12,4 +15,5 @@ app.UseServiceDefaults();
 app.UseWorkerIdentity();
 app.MapDefaultEndpoints();
 app.MapPredictionsApi();
+app.MapPreprocessApi();
 app.Run();

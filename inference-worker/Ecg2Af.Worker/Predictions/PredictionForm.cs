@@ -1,34 +1,27 @@
 using System.Net.Mail;
-using Ecg2Af.Ecg;
+using Ecg2Af.Worker.Uploads;
 
 namespace Ecg2Af.Worker.Predictions;
 
-/// <summary>The fields of a prediction upload, read and checked.</summary>
-internal sealed record PredictionForm(
-    string Name,
-    string Email,
-    IReadOnlyList<EcgFile> Files,
-    string? Model,
-    string? Version,
-    EcgReadOptions ReadOptions)
+/// <summary>A prediction upload: the ECG, who submitted it, and which model to use.</summary>
+internal sealed record PredictionForm(string Name, string Email, EcgUploadForm Ecg, string? Model, string? Version)
 {
-    public const string EcgField = "ecg";
-
     /// <summary>
-    /// Reads the multipart form. Returns the form, or the validation errors keyed by field
+    /// Reads and checks the multipart form. Returns the form, or the validation errors keyed by field
     /// (the messages never echo the submitted name or email).
     /// </summary>
     public static async Task<(PredictionForm? Form, Dictionary<string, string[]> Errors)> ReadAsync(
         HttpRequest request, UploadOptions limits, CancellationToken cancellationToken)
     {
-        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        var (upload, errors) = await EcgUploadForm.ReadAsync(request, limits, cancellationToken);
         if (!request.HasFormContentType)
         {
-            errors[EcgField] = ["Send multipart/form-data with the ECG file(s) in the 'ecg' field, plus 'name' and 'email'."];
+            errors["name"] = ["Name is required."];
+            errors["email"] = ["Email is required."];
             return (null, errors);
         }
 
-        var form = await request.ReadFormAsync(cancellationToken);
+        var form = upload?.Form ?? await request.ReadFormAsync(cancellationToken);
         var name = form["name"].ToString().Trim();
         var email = form["email"].ToString().Trim();
         if (name.Length == 0)
@@ -49,34 +42,13 @@ internal sealed record PredictionForm(
             errors["email"] = ["Email must be a valid address such as name@example.org."];
         }
 
-        var uploads = form.Files.GetFiles(EcgField);
-        if (uploads.Count == 0)
-        {
-            errors[EcgField] = ["Attach an ECG file in the 'ecg' field."];
-        }
-        else if (uploads.Count > limits.MaxFiles)
-        {
-            errors[EcgField] = [$"At most {limits.MaxFiles} files make one record; {uploads.Count} were sent."];
-        }
-
-        var readOptions = ParseReadOptions(form, errors);
-        if (errors.Count > 0)
+        if (errors.Count > 0 || upload is null)
         {
             return (null, errors);
         }
 
-        var files = new List<EcgFile>(uploads.Count);
-        foreach (var upload in uploads)
-        {
-            using var stream = upload.OpenReadStream();
-            var bytes = new byte[upload.Length];
-            await stream.ReadExactlyAsync(bytes, cancellationToken);
-            files.Add(new EcgFile(Path.GetFileName(upload.FileName), bytes));
-        }
-
-        var model = form["model"].ToString().Trim();
-        var version = form["version"].ToString().Trim();
-        return (new PredictionForm(name, email, files, model.Length > 0 ? model : null, version.Length > 0 ? version : null, readOptions), errors);
+        return (new PredictionForm(name, email, upload,
+            EcgUploadForm.Value(request, form, "model"), EcgUploadForm.Value(request, form, "version")), errors);
     }
 
     /// <summary>Accepts a plain address (no display name) with a dotted domain.</summary>
@@ -86,36 +58,4 @@ internal sealed record PredictionForm(
         && address.Address == email
         && address.Host.Contains('.', StringComparison.Ordinal)
         && !address.Host.EndsWith('.');
-
-    private static EcgReadOptions ParseReadOptions(IFormCollection form, Dictionary<string, string[]> errors)
-    {
-        var options = EcgReadOptions.Default;
-        var rate = form["sample_rate_hz"].ToString().Trim();
-        if (rate.Length > 0)
-        {
-            if (double.TryParse(rate, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var hz)
-                && hz is >= 50 and <= 20000)
-            {
-                options = options with { SampleRateHz = hz };
-            }
-            else
-            {
-                errors["sample_rate_hz"] = ["sample_rate_hz must be a number of hertz between 50 and 20000."];
-            }
-        }
-
-        var units = form["units"].ToString().Trim();
-        if (units.Length > 0)
-        {
-            options = options with { Units = units };
-        }
-
-        var acquisition = form["acquisition"].ToString().Trim();
-        if (acquisition.Length > 0)
-        {
-            options = options with { Acquisition = acquisition };
-        }
-
-        return options;
-    }
 }

@@ -1,6 +1,7 @@
 using Ecg2Af.Ecg;
 using Ecg2Af.Inference.Scoring;
 using Ecg2Af.Worker.Models;
+using Ecg2Af.Worker.Uploads;
 using Microsoft.Extensions.Options;
 
 namespace Ecg2Af.Worker.Predictions;
@@ -46,11 +47,11 @@ internal static class PredictionsApi
         ScoringInput input;
         try
         {
-            input = ScoringPipeline.Prepare(form.Files, form.ReadOptions, model.Signature);
+            input = ScoringPipeline.Prepare(form.Ecg.Files, form.Ecg.ReadOptions, model.Signature);
         }
         catch (EcgFormatException e)
         {
-            logger.EcgRefused(e.Kind, form.Files.Count);
+            logger.EcgRefused(e.Kind, form.Ecg.Files.Count);
             return EcgProblems.From(e);
         }
 

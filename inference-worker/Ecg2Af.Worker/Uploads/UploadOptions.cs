@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace Ecg2Af.Worker.Predictions;
+namespace Ecg2Af.Worker.Uploads;
 
 /// <summary>Limits on what one prediction request may upload. Section <c>Uploads</c>.</summary>
 public sealed class UploadOptions

@@ -1,6 +1,6 @@
 using Ecg2Af.Ecg;
 
-namespace Ecg2Af.Worker.Predictions;
+namespace Ecg2Af.Worker.Uploads;
 
 /// <summary>RFC 7807 answers for input the service cannot use.</summary>
 internal static class EcgProblems
