@@ -59,15 +59,11 @@ internal static class ImportSignature
         ]);
     }
 
-    public static SignatureInput Input(Network network, string decoder, KerasImportOptions options)
+    public static SignatureInput Input(Network network, KerasImportOptions options)
     {
+        // The ECG2AF heads also sit on the single-lead strip models ([5000, 1], lead I or II), so the input is not checked
+        // against [5000, 12] here: channels other than 12 need their lead names.
         var input = network.Input;
-        var isEcg2Af = decoder is KnownDecoders.Ecg2Af2021 or KnownDecoders.Ecg2Af2024;
-        if (isEcg2Af && (input.Samples != 5000 || input.Channels != 12))
-        {
-            throw new KerasImportException($"The {decoder} heads need a [5000, 12] input; '{input.Name}' is [{input.Samples}, {input.Channels}].");
-        }
-
         var leads = options.Leads ?? (input.Channels == 12
             ? Leads.Standard12
             : throw new KerasImportException($"Input '{input.Name}' has {input.Channels} channels; give their lead names."));

@@ -66,7 +66,7 @@ public static class KerasImporter
 
         var shapes = NetworkShapes.Infer(network);
         var (decoder, outputs) = ImportSignature.Outputs(network, shapes, options);
-        var input = ImportSignature.Input(network, decoder, options);
+        var input = ImportSignature.Input(network, options);
         var cost = ModelCost.Of(network);
         var fileName = Path.GetFileName(path);
         var onnx = OnnxExport.ToBytes(network, new OnnxExportOptions

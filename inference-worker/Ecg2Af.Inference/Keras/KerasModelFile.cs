@@ -19,6 +19,7 @@ public enum KerasFormat
 internal sealed class KerasModelFile : IDisposable
 {
     private static readonly byte[] Hdf5Signature = [0x89, (byte)'H', (byte)'D', (byte)'F', 0x0d, 0x0a, 0x1a, 0x0a];
+    private static readonly byte[] LfsPointerPrefix = "version https://git-lfs"u8.ToArray();
 
     private readonly NativeFile _hdf5;
 
@@ -43,10 +44,16 @@ internal sealed class KerasModelFile : IDisposable
     /// <summary>Opens a <c>.h5</c> or <c>.keras</c> file, recognised by content (HDF5 signature or zip header), not by extension.</summary>
     public static KerasModelFile Open(string path)
     {
-        var head = new byte[8];
+        var head = new byte[LfsPointerPrefix.Length];
         using (var probe = File.OpenRead(path))
         {
             probe.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        }
+
+        if (head.AsSpan().SequenceEqual(LfsPointerPrefix))
+        {
+            throw new KerasImportException(
+                $"{Path.GetFileName(path)} is a Git LFS pointer, not the model: run `git lfs pull` in the repository that holds it.");
         }
 
         try
