@@ -5,6 +5,7 @@ using Ecg2Af.Cli;
 var root = new RootCommand("ecg2af: build, import and inspect ECG2AF ONNX models.")
 {
     StandInCommand.Create(),
+    ImportCommand.Create(),
     InspectCommand.Create(),
 };
 return root.Parse(args).Invoke();

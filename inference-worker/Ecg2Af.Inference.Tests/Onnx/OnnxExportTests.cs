@@ -28,7 +28,7 @@ public sealed class OnnxExportTests
 
     [Theory]
     [MemberData(nameof(ConvCases))]
-    public void Conv1D_AnyPaddingStrideDilation_OrtMatchesReference(Padding padding, int kernel, int strides, int dilation)
+    public void ToBytes_Conv1DAnyPaddingStrideDilation_OrtMatchesReference(Padding padding, int kernel, int strides, int dilation)
     {
         var random = new Random(kernel * 100 + strides * 10 + dilation);
         var conv = new Conv1DLayer
@@ -48,7 +48,7 @@ public sealed class OnnxExportTests
     [InlineData(PoolKind.Average, 2, 2, Padding.Valid)]
     [InlineData(PoolKind.Average, 3, 2, Padding.Same)]
     [InlineData(PoolKind.Average, 4, 3, Padding.Same)]
-    public void Pool1D_KindSizeStridePadding_OrtMatchesReference(PoolKind kind, int size, int strides, Padding padding)
+    public void ToBytes_Pool1DKindSizeStridePadding_OrtMatchesReference(PoolKind kind, int size, int strides, Padding padding)
     {
         var pool = new Pool1DLayer { Name = "pool", Inputs = ["x"], Kind = kind, PoolSize = size, Strides = strides, Padding = padding };
 
@@ -66,7 +66,7 @@ public sealed class OnnxExportTests
 
     [Theory]
     [MemberData(nameof(ActivationCases))]
-    public void Activation_OnSequenceAndVector_OrtMatchesReference(ActivationKind kind, double alpha)
+    public void ToBytes_ActivationOnSequenceAndVector_OrtMatchesReference(ActivationKind kind, double alpha)
     {
         var random = new Random((int)kind);
         var activation = new Activation(kind, alpha);
@@ -86,7 +86,7 @@ public sealed class OnnxExportTests
     }
 
     [Fact]
-    public void MixedGraph_AllOtherLayerTypes_OrtMatchesReference()
+    public void ToBytes_MixedGraphOfAllOtherLayerTypes_OrtMatchesReference()
     {
         var random = new Random(5);
         var c = Channels;
@@ -132,7 +132,7 @@ public sealed class OnnxExportTests
     }
 
     [Fact]
-    public void Conv1D_SameWithEvenKernel_PutsTheExtraPadOnTheRight()
+    public void ToBytes_SameConvWithEvenKernel_PutsTheExtraPadOnTheRight()
     {
         // TensorFlow "same", K = 2: total pad 1, left 0, right 1, so y[t] = w0·x[t] + w1·x[t+1] and y[last] = w0·x[last].
         var network = OneChannel(new Conv1DLayer
@@ -145,7 +145,7 @@ public sealed class OnnxExportTests
     }
 
     [Fact]
-    public void Conv1D_CausalStrideTwo_SeesOnlyThePast()
+    public void ToBytes_CausalConvStrideTwo_SeesOnlyThePast()
     {
         // Causal pads K − 1 = 2 on the left; stride 2 keeps t = 0, 2, 4: y[t] = w0·x[t−2] + w1·x[t−1] + w2·x[t].
         var network = OneChannel(new Conv1DLayer
@@ -157,7 +157,7 @@ public sealed class OnnxExportTests
     }
 
     [Fact]
-    public void Flatten_AfterChannelFirstConvolutions_IsTimeMajor()
+    public void ToBytes_FlattenAfterChannelFirstConvolutions_IsTimeMajor()
     {
         // Two time steps × two channels [[1, 2], [3, 4]] flatten to [1, 2, 3, 4] (index t·C + c).
         var network = new Network

@@ -19,10 +19,12 @@ public static class ModelVersionWriter
         Directory.CreateDirectory(versionDirectory);
         var onnxPath = Path.Combine(versionDirectory, OnnxFileName);
         var jsonPath = Path.Combine(versionDirectory, SignatureFileName);
-        File.WriteAllBytes(onnxPath + ".tmp", onnx);
-        File.Move(onnxPath + ".tmp", onnxPath, overwrite: true);
-        signature.Save(jsonPath + ".tmp");
-        File.Move(jsonPath + ".tmp", jsonPath, overwrite: true);
+        // Unique temporary names: several workers may create the same stand-in at once on a shared volume.
+        var suffix = $".{Guid.NewGuid():N}.tmp";
+        File.WriteAllBytes(onnxPath + suffix, onnx);
+        File.Move(onnxPath + suffix, onnxPath, overwrite: true);
+        signature.Save(jsonPath + suffix);
+        File.Move(jsonPath + suffix, jsonPath, overwrite: true);
     }
 
     public static string Sha256Hex(ReadOnlySpan<byte> bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));

@@ -39,7 +39,7 @@ public static class NetworkShapes
                 throw Fail(layer, "has no inputs");
             }
 
-            shapes[layer.Name] = Output(layer, inputs);
+            shapes[layer.Name] = LayerOutput(layer, inputs);
         }
 
         foreach (var output in network.Outputs)
@@ -60,7 +60,8 @@ public static class NetworkShapes
         _ => (length + strides - 1) / strides,
     };
 
-    private static TensorShape Output(Layer layer, TensorShape[] inputs)
+    /// <summary>The output shape of one layer given its input shapes; throws naming the layer when they do not fit.</summary>
+    internal static TensorShape LayerOutput(Layer layer, TensorShape[] inputs)
     {
         var x = inputs[0];
         if (layer is not (AddLayer or ConcatenateLayer) && inputs.Length != 1)

@@ -364,16 +364,17 @@ public static class OnnxExport
 
         private string Initializer(string name, float[] data, params long[] dims)
         {
+            if (!BitConverter.IsLittleEndian)
+            {
+                throw new PlatformNotSupportedException("ONNX raw tensor data is little-endian.");
+            }
+
             var tensor = new TensorProto
             {
                 Name = Unique(name),
                 DataType = (int)TensorProto.Types.DataType.Float,
                 RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(data.AsSpan())),
             };
-            if (!BitConverter.IsLittleEndian)
-            {
-                throw new PlatformNotSupportedException("ONNX raw tensor data is little-endian.");
-            }
 
             tensor.Dims.AddRange(dims);
             _graph.Initializer.Add(tensor);
