@@ -29,7 +29,7 @@ internal sealed class ModelHost(
         try
         {
             var modelRoot = Path.GetFullPath(Path.Combine(_options.RepositoryPath, _options.Name));
-            var version = LatestVersion(modelRoot);
+            var version = ModelRepositoryLayout.LatestVersion(modelRoot);
             if (version is null && _options.BuildStandInWhenMissing && _options.Name == ModelOptions.StandInName)
             {
                 version = BuildStandIn(modelRoot);
@@ -64,17 +64,6 @@ internal sealed class ModelHost(
         _model?.Dispose();
         base.Dispose();
     }
-
-    /// <summary>The highest numeric version directory holding a model, or null.</summary>
-    internal static string? LatestVersion(string modelRoot) =>
-        Directory.Exists(modelRoot)
-            ? Directory.EnumerateDirectories(modelRoot)
-                .Select(d => (Path: d, Number: long.TryParse(Path.GetFileName(d), out var n) ? n : -1))
-                .Where(d => d.Number >= 0 && File.Exists(Path.Combine(d.Path, ModelFiles.Onnx)))
-                .OrderByDescending(d => d.Number)
-                .Select(d => d.Path)
-                .FirstOrDefault()
-            : null;
 
     /// <summary>
     /// Builds the stand-in into a scratch directory and moves it into place, so workers that share a repository
