@@ -113,6 +113,34 @@ public sealed class WebFormTests(WebFixture fixture) : IClassFixture<WebFixture>
     }
 
     [Fact]
+    public async Task Drop_FileOnDropZone_SelectedAndScored()
+    {
+        var sample = SamplePath("muse-xml/muse-sinus.xml");
+        var page = await fixture.NewPageAsync();
+        await page.FillAsync("#name", Name);
+        await page.FillAsync("#email", Email);
+        var dataTransfer = await page.EvaluateHandleAsync(
+            """
+            ([name, base64]) => {
+              const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+              const transfer = new DataTransfer();
+              transfer.items.add(new File([bytes], name));
+              return transfer;
+            }
+            """,
+            new object[] { "muse-sinus.xml", Convert.ToBase64String(await File.ReadAllBytesAsync(sample)) });
+
+        await page.DispatchEventAsync("#drop-zone", "drop", new Dictionary<string, object> { ["dataTransfer"] = dataTransfer });
+
+        Assert.Equal(["muse-sinus.xml (142.7 KiB)"], await page.Locator("#file-list li").AllTextContentsAsync());
+        Assert.Equal(1, await page.EvaluateAsync<int>("document.getElementById('ecg').files.length"));
+        await page.ClickAsync("#submit");
+        await page.Locator("#result").WaitForAsync();
+        Assert.Matches(@"^\d+\.\d%$", await page.TextContentAsync("#af-risk"));
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
     public async Task Submit_BadEmailByKeyboard_MessageNextToEmailAndNothingSent()
     {
         var page = await fixture.NewPageAsync();
