@@ -11,9 +11,10 @@ namespace Ecg2Af.Web.Tests;
 /// The web page in a real browser against the real gateway and worker: real ECG samples scored through the form show
 /// exactly the API's numbers; bad input is explained next to its field; batch mode fills a table and a CSV.
 /// </summary>
-public sealed class WebFormTests(WebFixture fixture) : IClassFixture<WebFixture>
+public sealed class WebFormTests(WebFixture fixture) : IClassFixture<WebFixture>, IDisposable
 {
     private const string Name = "Web Test";
+    private readonly List<string> _temporary = [];
     private const string Email = "web.test@example.org";
 
     public static TheoryData<string, string[]> Samples => new()
@@ -305,9 +306,19 @@ public sealed class WebFormTests(WebFixture fixture) : IClassFixture<WebFixture>
         return () => Volatile.Read(ref calls);
     }
 
-    private static string TempFile(string name, byte[] content)
+    public void Dispose()
     {
-        var path = Path.Combine(Directory.CreateTempSubdirectory("ecg2af-web-").FullName, name);
+        foreach (var folder in _temporary)
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    private string TempFile(string name, byte[] content)
+    {
+        var folder = Directory.CreateTempSubdirectory("ecg2af-web-").FullName;
+        _temporary.Add(folder);
+        var path = Path.Combine(folder, name);
         File.WriteAllBytes(path, content);
         return path;
     }

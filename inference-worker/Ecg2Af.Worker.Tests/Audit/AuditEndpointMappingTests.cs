@@ -37,23 +37,34 @@ public sealed class AuditEndpointMappingTests : IDisposable
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
     }
 
-    [Fact]
-    public async Task Startup_ShortAdminKey_RefusedByOptionsValidation()
+    [Theory]
+    [InlineData("Audit:AdminApiKey", "short", "AdminApiKey")]
+    [InlineData("Audit:PostgresConnectionString", "Host=localhost;Bogus Setting=1", "PostgresConnectionString")]
+    [InlineData("Audit:TrustedProxies:0", "not-an-address", "TrustedProxies")]
+    public async Task Startup_BadAuditSetting_RefusedByOptionsValidation(string key, string value, string named)
     {
-        await using var factory = Worker("short");
+        await using var factory = Worker("configured-admin-key-0123456789", (key, value));
 
         var error = Assert.Throws<OptionsValidationException>(() => factory.CreateClient());
-        Assert.Contains("AdminApiKey", error.Message, StringComparison.Ordinal);
+        Assert.Contains(named, error.Message, StringComparison.Ordinal);
     }
 
-    private WebApplicationFactory<Program> Worker(string? adminKey) =>
-        new WebApplicationFactory<Program>().WithWebHostBuilder(web => web.ConfigureAppConfiguration((_, config) =>
-            config.AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                ["Model:RepositoryPath"] = Path.Combine(_folder, "models"),
-                ["Audit:SqlitePath"] = Path.Combine(_folder, "audit.db"),
-                ["Audit:AdminApiKey"] = adminKey,
-            })));
+    private WebApplicationFactory<Program> Worker(string? adminKey, (string Key, string Value)? extra = null)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Model:RepositoryPath"] = Path.Combine(_folder, "models"),
+            ["Audit:SqlitePath"] = Path.Combine(_folder, "audit.db"),
+            ["Audit:AdminApiKey"] = adminKey,
+        };
+        if (extra is { } setting)
+        {
+            settings[setting.Key] = setting.Value;
+        }
+
+        return new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
+            web.ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(settings)));
+    }
 }
 
 /// <summary>

@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using System.Net;
+using Npgsql;
 
 namespace Ecg2Af.Worker.Audit;
 
@@ -54,12 +55,31 @@ public sealed class AuditOptions : IValidatableObject
             yield return new ValidationResult("Audit:AdminApiKey must be at least 16 characters (or unset to disable the audit endpoint).", [nameof(AdminApiKey)]);
         }
 
+        if (UsesPostgres && !IsConnectionString(PostgresConnectionString!))
+        {
+            yield return new ValidationResult("Audit:PostgresConnectionString is not a valid Npgsql connection string.", [nameof(PostgresConnectionString)]);
+        }
+
         foreach (var proxy in TrustedProxies)
         {
             if (!IPAddress.TryParse(proxy, out _) && !IPNetwork.TryParse(proxy, out _))
             {
                 yield return new ValidationResult($"Audit:TrustedProxies entry '{proxy}' is neither an IP address nor a CIDR range.", [nameof(TrustedProxies)]);
             }
+        }
+    }
+
+    private static bool IsConnectionString(string value)
+    {
+        try
+        {
+            // Parsed only; the message (which may quote the string, password included) is never shown.
+            _ = new NpgsqlConnectionStringBuilder(value);
+            return true;
+        }
+        catch (ArgumentException)
+        {
+            return false;
         }
     }
 }
