@@ -1,17 +1,24 @@
 using System.Net;
+using Ecg2Af.Audit;
+using Ecg2Af.LocalCluster;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
 namespace Ecg2Af.Worker.Tests.Audit;
 
-/// <summary>How configuration shapes the audit endpoint (the worker host in memory).</summary>
+/// <summary>How configuration shapes the audit trail (the worker host in memory).</summary>
 [Collection(InProcessWorker.Name)]
-public sealed class AuditEndpointMappingTests : IDisposable
+public sealed class AuditConfigurationTests : IDisposable
 {
-    private readonly string _folder = Directory.CreateTempSubdirectory("ecg2af-audit-map-").FullName;
+    private readonly string _folder = Directory.CreateTempSubdirectory("ecg2af-audit-config-").FullName;
 
-    public void Dispose() => Directory.Delete(_folder, recursive: true);
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_folder, recursive: true);
+    }
 
     [Fact]
     public async Task AuditEndpoint_NoKeyConfigured_DoesNotExist()
@@ -37,6 +44,41 @@ public sealed class AuditEndpointMappingTests : IDisposable
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
     }
 
+    [Fact]
+    public async Task StoreDown_RequireCommitFalse_ResultServedAnyway()
+    {
+        await using var factory = Worker(null, ("Audit:RequireCommit", "false"), ("Audit:BusyTimeout", "00:00:00.200"));
+        using var client = factory.CreateClient();
+        for (var i = 0; i < 600 && (await client.GetAsync("/health/ready")).StatusCode != HttpStatusCode.OK; i++)
+        {
+            await Task.Delay(100);
+        }
+
+        var audit = Path.Combine(_folder, "audit.db");
+        await using (var store = new SqliteAuditStore(audit, TimeSpan.FromSeconds(5)))
+        {
+            await store.EnsureCreatedAsync();
+        }
+
+        using var locked = new SqliteConnection($"Data Source={audit};Pooling=False");
+        await locked.OpenAsync();
+        using var transaction = locked.BeginTransaction(deferred: false);
+        using var content = new MultipartFormDataContent
+        {
+            { new StringContent("Unaudited Person"), "name" },
+            { new StringContent("unaudited@example.org"), "email" },
+            { new ByteArrayContent(await File.ReadAllBytesAsync(RepositoryLayout.SharedFile("ecg-samples", "muse-xml", "muse-sinus.xml"))), "ecg", "muse-sinus.xml" },
+        };
+
+        using var response = await client.PostAsync("/api/v1/predictions", content);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("\"af_risk\"", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        transaction.Rollback();
+        await using var reader = new SqliteAuditStore(audit, TimeSpan.FromSeconds(5));
+        Assert.Empty(await reader.QueryAsync(new AuditQuery(Email: "unaudited@example.org")));
+    }
+
     [Theory]
     [InlineData("Audit:AdminApiKey", "short", "AdminApiKey")]
     [InlineData("Audit:PostgresConnectionString", "Host=localhost;Bogus Setting=1", "PostgresConnectionString")]
@@ -49,7 +91,7 @@ public sealed class AuditEndpointMappingTests : IDisposable
         Assert.Contains(named, error.Message, StringComparison.Ordinal);
     }
 
-    private WebApplicationFactory<Program> Worker(string? adminKey, (string Key, string Value)? extra = null)
+    private WebApplicationFactory<Program> Worker(string? adminKey, params (string Key, string Value)[] extra)
     {
         var settings = new Dictionary<string, string?>
         {
@@ -57,9 +99,9 @@ public sealed class AuditEndpointMappingTests : IDisposable
             ["Audit:SqlitePath"] = Path.Combine(_folder, "audit.db"),
             ["Audit:AdminApiKey"] = adminKey,
         };
-        if (extra is { } setting)
+        foreach (var (key, value) in extra)
         {
-            settings[setting.Key] = setting.Value;
+            settings[key] = value;
         }
 
         return new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
