@@ -1,4 +1,5 @@
 using Ecg2Af.Worker;
+using Ecg2Af.Worker.Audit;
 using Ecg2Af.Worker.Models;
 using Ecg2Af.Worker.Predictions;
 using Ecg2Af.Worker.Preprocessing;
@@ -9,6 +10,7 @@ builder.AddServiceDefaults();
 builder.AddUploads();
 builder.AddModelServing();
 builder.AddPredictions();
+builder.AddAudit();
 
 var app = builder.Build();
 app.UseServiceDefaults();
@@ -16,4 +18,5 @@ app.UseWorkerIdentity();
 app.MapDefaultEndpoints();
 app.MapPredictionsApi();
 app.MapPreprocessApi();
+app.MapAuditApi();
 app.Run();

@@ -1,5 +1,6 @@
 using Ecg2Af.Ecg;
 using Ecg2Af.Inference.Scoring;
+using Ecg2Af.Worker.Audit;
 using Ecg2Af.Worker.Models;
 using Ecg2Af.Worker.Uploads;
 using Microsoft.Extensions.Options;
@@ -13,7 +14,8 @@ internal static class PredictionsApi
     {
         app.MapPost("/api/v1/predictions", PredictAsync)
             .DisableAntiforgery()
-            .WithName("Predict");
+            .WithName("Predict")
+            .WithAudit();
         return app;
     }
 
