@@ -1,0 +1,46 @@
+using System.Diagnostics;
+using Ecg2Af.Inference.Runtime;
+using Ecg2Af.Inference.Scoring;
+
+namespace Ecg2Af.LoadTests.Bench;
+
+/// <summary>
+/// The raw ONNX Runtime ceiling: the served model file run in this process with no HTTP, no parsing and no queue,
+/// one batch after another on all cores. The only part of the tool that is not black-box; it gives the denominator
+/// of "how much of the model's speed does the service deliver".
+/// </summary>
+public static class Ceiling
+{
+    /// <summary>Runs batches of <paramref name="batch"/> for <paramref name="duration"/>; returns ECGs per second.</summary>
+    public static (double EcgsPerSecond, long MacsPerEcg, string Provider) Measure(string versionDirectory, int batch, TimeSpan duration)
+    {
+        using var model = LoadedModel.Load(versionDirectory, new RuntimeOptions { ExecutionProvider = ExecutionProviderPreference.Auto });
+        var input = new float[batch * model.Runner.InputLength];
+        var random = new Random(batch);
+        for (var i = 0; i < input.Length; i++)
+        {
+            input[i] = (float)((random.NextDouble() * 4) - 2);
+        }
+
+        model.Runner.Run(input, batch);
+        var runs = 0;
+        var watch = Stopwatch.StartNew();
+        while (watch.Elapsed < duration || runs < 2)
+        {
+            model.Runner.Run(input, batch);
+            runs++;
+        }
+
+        return (runs * batch / watch.Elapsed.TotalSeconds, model.Signature.Provenance.MacsPerInput ?? 0, model.Runner.ExecutionProvider);
+    }
+
+    /// <summary>The version folder the workers serve: the highest numeric version under <c>&lt;repo&gt;/ecg2af</c>.</summary>
+    public static string ServedVersion(string repository, string model = "ecg2af")
+    {
+        var folder = Path.Combine(repository, model);
+        return Directory.EnumerateDirectories(folder)
+            .Where(d => File.Exists(Path.Combine(d, "model.onnx")))
+            .OrderBy(d => int.TryParse(Path.GetFileName(d), out var v) ? v : -1)
+            .LastOrDefault() ?? throw new DirectoryNotFoundException($"No model version under {folder}.");
+    }
+}

@@ -1,0 +1,34 @@
+using System.Net;
+using Ecg2Af.LocalCluster;
+
+namespace Ecg2Af.LoadTests.Load;
+
+/// <summary>
+/// HTTP clients spread over many loopback source addresses (127.0.1.1, 127.0.1.2, …), so the gateway's client-IP
+/// hash spreads them over the workers as it would spread real users. Each client keeps its own keep-alive pool.
+/// </summary>
+public sealed class ClientPool : IDisposable
+{
+    private readonly HttpClient[] _clients;
+
+    public ClientPool(int count, TimeSpan requestTimeout, int connectionsPerClient)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        Addresses = Enumerable.Range(0, count).Select(LoopbackClients.Address).ToList();
+        _clients = Addresses.Select(a => LoopbackClients.Create(a, requestTimeout, connectionsPerClient)).ToArray();
+    }
+
+    public IReadOnlyList<IPAddress> Addresses { get; }
+
+    public int Count => _clients.Length;
+
+    public HttpClient this[int index] => _clients[index % _clients.Length];
+
+    public void Dispose()
+    {
+        foreach (var client in _clients)
+        {
+            client.Dispose();
+        }
+    }
+}

@@ -1,0 +1,8 @@
+using Ecg2Af.LoadTests.Commands;
+
+// ecg2af-load: the root command runs scenarios (Commands/RunCommand.cs); wrk-check compares one scenario's
+// throughput with wrk's; bench measures the figures of docs/benchmarks.md in one run.
+var root = RunCommand.Create();
+root.Subcommands.Add(WrkCheckCommand.Create());
+root.Subcommands.Add(BenchCommand.Create());
+return await root.Parse(args).InvokeAsync();
