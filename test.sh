@@ -7,7 +7,8 @@ cd "$(dirname "$0")"
 # Debian packages the tests use (installed only when missing).
 #   postgresql: the audit tests start their own throwaway server (initdb + pg_ctl on a loopback port).
 #   chromium:   the web tests drive /usr/bin/chromium through Playwright (no browser download).
-packages=(postgresql chromium)
+#   wrk:        the load tool's tests run its wrk Lua script (multipart upload) against a real gateway.
+packages=(postgresql chromium wrk)
 need=()
 for pkg in "${packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")

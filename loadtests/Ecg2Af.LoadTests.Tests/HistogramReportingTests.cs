@@ -82,6 +82,24 @@ public class HistogramReportingTests
     }
 
     [Fact]
+    public void From_ClosedWindow_RateCountsOnlyAnswersInsideTheWindow()
+    {
+        var recorder = new StepRecorder("s");
+        recorder.Record(new Outcome(true, 200, null, 0, 0, Ticks(10), 0, 0, null));
+        recorder.Record(new Outcome(true, 200, null, 0, 0, Ticks(10), 0, 0, null));
+        recorder.CloseWindow();
+        // An answer to a request still in flight when the window closed: counted, but not in the rate.
+        recorder.Record(new Outcome(true, 200, null, 0, 0, Ticks(10), 0, 0, null));
+        recorder.CloseWindow();
+
+        var report = StepReport.From(recorder, TimeSpan.FromSeconds(4));
+
+        Assert.Equal(3, report.Ok);
+        Assert.Equal(0.5, report.OkPerSecond, 9);
+        Assert.Equal(0.5, report.RequestsPerSecond, 9);
+    }
+
+    [Fact]
     public void Sample_Intervals_EachPointHoldsOnlyItsOwnInterval()
     {
         var recorder = new StepRecorder("s");

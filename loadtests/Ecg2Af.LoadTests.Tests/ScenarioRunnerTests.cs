@@ -29,7 +29,7 @@ public sealed class ScenarioRunnerTests : IAsyncLifetime
 
         // 20 requests scheduled over 1 s to a server that takes 1.5 s each: a closed loop of one user would need 30 s.
         var result = await runner.RunAsync(Scenario(new InjectPhase(20, TimeSpan.FromSeconds(1)), Get("slow", "/delay/1500")));
-        var step = StepReport.From(result.Steps[0], result.Elapsed);
+        var step = StepReport.From(result.Steps[0], result.Window);
 
         Assert.Equal(20, step.Ok);
         Assert.Equal(0, step.Dropped);
@@ -48,7 +48,7 @@ public sealed class ScenarioRunnerTests : IAsyncLifetime
         var runner = new ScenarioRunner(clients, new RunBounds { MaxInFlight = 2 });
 
         var result = await runner.RunAsync(Scenario(new InjectPhase(20, TimeSpan.FromSeconds(1)), Get("slow", "/delay/3000")));
-        var step = StepReport.From(result.Steps[0], result.Elapsed);
+        var step = StepReport.From(result.Steps[0], result.Window);
 
         Assert.Equal(20, step.Scheduled);
         Assert.Equal(20, step.Ok + step.Dropped);
@@ -65,7 +65,7 @@ public sealed class ScenarioRunnerTests : IAsyncLifetime
         var runner = new ScenarioRunner(clients, new RunBounds());
 
         var result = await runner.RunAsync(Scenario(new KeepConstantPhase(3, TimeSpan.FromSeconds(1)), Get("fast", "/delay/50")));
-        var step = StepReport.From(result.Steps[0], result.Elapsed);
+        var step = StepReport.From(result.Steps[0], result.Window);
 
         Assert.True(step.Ok >= 3, $"{step.Ok} ok");
         Assert.InRange(_server.MaxInFlight, 1, 3);

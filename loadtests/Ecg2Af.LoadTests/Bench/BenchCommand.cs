@@ -192,7 +192,7 @@ internal static class BenchRun
         var scenario = new Scenario { Name = "bench", Steps = [Step(target, payloads, settings)], Load = [new KeepConstantPhase(users, TimeSpan.FromSeconds(3))] };
         await runner.RunAsync(scenario, cancellationToken);
         var result = await runner.RunAsync(scenario with { Load = [new KeepConstantPhase(users, settings.Phase)] }, cancellationToken);
-        return StepReport.From(result.Steps[0], result.Elapsed);
+        return StepReport.From(result.Steps[0], result.Window);
     }
 
     private static async Task<StepReport> MeasureOpenAsync(Uri target, Payloads payloads, BenchSettings settings, double rate, CancellationToken cancellationToken)
@@ -202,6 +202,6 @@ internal static class BenchRun
         var runner = new ScenarioRunner(pool, bounds);
         var scenario = new Scenario { Name = "overload", Steps = [Step(target, payloads, settings)], Load = [new InjectPhase(rate, settings.Phase)] };
         var result = await runner.RunAsync(scenario, cancellationToken);
-        return StepReport.From(result.Steps[0], result.Elapsed);
+        return StepReport.From(result.Steps[0], result.Window);
     }
 }

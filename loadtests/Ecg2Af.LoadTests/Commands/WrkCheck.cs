@@ -48,8 +48,8 @@ internal static class WrkCheckCommand
         var target = new Option<string>("--target") { Description = "Gateway URL (loopback only).", DefaultValueFactory = _ => "http://127.0.0.1:8080" };
         var modelRepository = new Option<string?>("--model-repo") { Description = "Self-host: model repository to reuse." };
         var connections = new Option<int>("--connections", "-c") { Description = "Connections (wrk -c) and closed-model users of the tool.", DefaultValueFactory = _ => 4 };
-        var duration = new Option<double>("--duration", "-d") { Description = "Seconds per run.", DefaultValueFactory = _ => 15 };
-        var rounds = new Option<int>("--rounds") { Description = "wrk/tool pairs, alternated.", DefaultValueFactory = _ => 2 };
+        var duration = new Option<double>("--duration", "-d") { Description = "Seconds per run.", DefaultValueFactory = _ => 10 };
+        var rounds = new Option<int>("--rounds") { Description = "wrk/tool pairs, alternated (the machine is shared: more rounds average its noise out).", DefaultValueFactory = _ => 4 };
         var file = new Option<string[]>("--file") { Description = "ECG file(s) of the upload, relative to the samples folder.", DefaultValueFactory = _ => [Payloads.TensorSource] };
         var tolerance = new Option<double>("--tolerance") { Description = "Allowed relative difference of throughput.", DefaultValueFactory = _ => 0.15 };
         var samples = new Option<string?>("--samples") { Description = "ECG samples folder (default ../shared/ecg-samples)." };
@@ -141,7 +141,7 @@ public static class WrkCheck
             log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"round {round + 1}: wrk {w.RequestsPerSecond:0.00} req/s ({w.Requests} requests, {w.StatusErrors} non-2xx)"));
             wrk.Add(w);
             var result = await runner.RunAsync(scenario, cancellationToken);
-            var step = StepReport.From(result.Steps[0], result.Elapsed);
+            var step = StepReport.From(result.Steps[0], result.Window);
             log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"round {round + 1}: tool {step.OkPerSecond:0.00} ok/s ({step.Ok} ok, {step.Failed} failed)"));
             tool.Add(step);
         }

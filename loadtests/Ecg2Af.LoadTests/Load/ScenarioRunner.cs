@@ -5,8 +5,15 @@ using Ecg2Af.LoadTests.Scenarios;
 namespace Ecg2Af.LoadTests.Load;
 
 /// <summary>What one scenario run measured.</summary>
+/// <param name="Scenario">What ran.</param>
+/// <param name="Steps">Per step.</param>
+/// <param name="Total">All steps together.</param>
+/// <param name="Elapsed">From the first send to the last answer (or the time cap).</param>
+/// <param name="Window">The load window: the phases' durations added up (the denominator of throughput).</param>
+/// <param name="Scheduled">Sends scheduled (sent or dropped).</param>
+/// <param name="HitTimeCap">Whether the hard time bound cut the run short.</param>
 public sealed record ScenarioResult(
-    Scenario Scenario, IReadOnlyList<StepRecorder> Steps, StepRecorder Total, TimeSpan Elapsed, long Scheduled, bool HitTimeCap);
+    Scenario Scenario, IReadOnlyList<StepRecorder> Steps, StepRecorder Total, TimeSpan Elapsed, TimeSpan Window, long Scheduled, bool HitTimeCap);
 
 /// <summary>
 /// Runs a scenario's phases against a client pool. Open phases send at precomputed times from a dedicated thread and
@@ -101,7 +108,13 @@ public sealed class ScenarioRunner
             recorder.Sample(elapsed, _bounds.SampleInterval);
         }
 
-        return new ScenarioResult(scenario, recorders, total, elapsed, state.Scheduled, hardStop.IsCancellationRequested && !cancellationToken.IsCancellationRequested);
+        var window = TimeSpan.FromSeconds(scenario.Load.Sum(p => p.During.TotalSeconds));
+        if (window > elapsed)
+        {
+            window = elapsed;
+        }
+
+        return new ScenarioResult(scenario, recorders, total, elapsed, window, state.Scheduled, hardStop.IsCancellationRequested && !cancellationToken.IsCancellationRequested);
     }
 
     private void DispatchOpen(Scenario scenario, List<StepRecorder> recorders, LoadPhase phase, RunState state, CancellationToken token)
@@ -162,6 +175,8 @@ public sealed class ScenarioRunner
     private async Task RunClosedAsync(Scenario scenario, List<StepRecorder> recorders, KeepConstantPhase phase, RunState state, CancellationToken token)
     {
         var phaseEnd = Stopwatch.GetTimestamp() + (long)(phase.During.TotalSeconds * Stopwatch.Frequency);
+        var window = Task.Delay(phase.During, token).ContinueWith(
+            _ => recorders.ForEach(r => r.CloseWindow()), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         var users = Enumerable.Range(0, phase.Users).Select(user => Task.Run(async () =>
         {
             var client = user % _clients.Count;
@@ -175,6 +190,7 @@ public sealed class ScenarioRunner
             }
         }, CancellationToken.None));
         await Task.WhenAll(users);
+        await window;
     }
 
     private async Task SampleAsync(List<StepRecorder> recorders, long started, CancellationToken token)

@@ -28,6 +28,8 @@ public sealed class StepRecorder
     private long _maxOk;
     private long _intervalFailed;
     private long _intervalDropped;
+    private long _okAtWindowEnd = -1;
+    private long _requestsAtWindowEnd = -1;
 
     private readonly StepRecorder? _total;
 
@@ -106,6 +108,23 @@ public sealed class StepRecorder
             Interlocked.Increment(ref _failedCount);
             Interlocked.Increment(ref _intervalFailed);
         }
+    }
+
+    /// <summary>Ok answers counted when the load window closed (closed model), or -1 before that.</summary>
+    public long OkAtWindowEnd => Interlocked.Read(ref _okAtWindowEnd);
+
+    /// <summary>Answers (ok or failed) counted when the load window closed, or -1 before that.</summary>
+    public long RequestsAtWindowEnd => Interlocked.Read(ref _requestsAtWindowEnd);
+
+    /// <summary>
+    /// Marks the end of a closed phase's load window: throughput is what completed inside the window divided by
+    /// its length, as wrk counts it (answers that arrive later still count in the totals and latencies).
+    /// </summary>
+    public void CloseWindow()
+    {
+        _total?.CloseWindow();
+        Interlocked.CompareExchange(ref _okAtWindowEnd, OkCount, -1);
+        Interlocked.CompareExchange(ref _requestsAtWindowEnd, OkCount + FailedCount, -1);
     }
 
     /// <summary>A scheduled send that never left: the in-flight cap was reached (open model only).</summary>

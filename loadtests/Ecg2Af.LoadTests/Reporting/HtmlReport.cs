@@ -26,7 +26,7 @@ public static class HtmlReport
         var info = report.Info;
         html.AppendLine("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Ecg2Af load test report</title>");
         html.AppendLine("<style>body{font-family:system-ui,sans-serif;margin:1.5rem;color:#222}table{border-collapse:collapse;margin:.5rem 0}"
-            + "th,td{border:1px solid #ccc;padding:.2rem .45rem;font-size:.85rem}td.n{text-align:right;font-variant-numeric:tabular-nums}"
+            + "th,td{border:1px solid #ccc;padding:.2rem .45rem;font-size:.85rem;white-space:nowrap}td.n{text-align:right;font-variant-numeric:tabular-nums}"
             + ".pass{color:#17612b}.fail{color:#a4161a;font-weight:bold}svg{background:#fafafa;border:1px solid #ddd;margin:.3rem .5rem .3rem 0}"
             + "h2{margin-top:2rem;border-bottom:1px solid #ccc}.note{color:#555;font-size:.85rem}</style></head><body>");
         html.AppendLine("<h1>Ecg2Af load test report</h1>");

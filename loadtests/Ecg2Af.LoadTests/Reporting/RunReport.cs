@@ -62,13 +62,20 @@ public sealed record StepReport(
     long BytesReceived,
     IReadOnlyList<TimelinePoint> Timeline)
 {
-    public static StepReport From(StepRecorder recorder, TimeSpan elapsed)
+    /// <summary>
+    /// The figures of one recorder. Rates are per second of <paramref name="window"/> (the load window): of every
+    /// answer for open phases (each was scheduled inside the window), of the answers that completed inside the window
+    /// for closed ones (as wrk counts).
+    /// </summary>
+    public static StepReport From(StepRecorder recorder, TimeSpan window)
     {
         ArgumentNullException.ThrowIfNull(recorder);
         var ok = recorder.OkCount;
         var failed = recorder.FailedCount;
-        var seconds = Math.Max(elapsed.TotalSeconds, 1e-9);
+        var seconds = Math.Max(window.TotalSeconds, 1e-9);
         var requests = ok + failed;
+        var okInWindow = recorder.OkAtWindowEnd >= 0 ? recorder.OkAtWindowEnd : ok;
+        var requestsInWindow = recorder.RequestsAtWindowEnd >= 0 ? recorder.RequestsAtWindowEnd : requests;
         return new StepReport(
             recorder.Name,
             requests + recorder.Dropped,
@@ -77,8 +84,8 @@ public sealed record StepReport(
             failed,
             recorder.Dropped,
             recorder.Late,
-            ok / seconds,
-            requests / seconds,
+            okInWindow / seconds,
+            requestsInWindow / seconds,
             requests == 0 ? 0 : (double)failed / requests,
             LatencyStats.From(recorder.OkLatency, recorder.MinOkUs, recorder.MaxOkUs),
             LatencyStats.From(recorder.OkServiceTime),
@@ -106,8 +113,8 @@ public static class ReportBuilder
     public static ScenarioReport Build(ScenarioResult result, GatewayDestinations? gateway, IEnumerable<Threshold> extraThresholds)
     {
         ArgumentNullException.ThrowIfNull(result);
-        var steps = result.Steps.Select(s => StepReport.From(s, result.Elapsed)).ToList();
-        var total = StepReport.From(result.Total, result.Elapsed);
+        var steps = result.Steps.Select(s => StepReport.From(s, result.Window)).ToList();
+        var total = StepReport.From(result.Total, result.Window);
         var scenario = result.Scenario;
         var report = new ScenarioReport(scenario.Name, scenario.Description, scenario.DescribeLoad(), result.Elapsed.TotalSeconds,
             result.HitTimeCap, steps, total, gateway, []);
