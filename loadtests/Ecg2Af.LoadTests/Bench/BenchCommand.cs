@@ -20,6 +20,7 @@ internal static class BenchCommand
     public static Command Create()
     {
         var seconds = new Option<double>("--seconds") { Description = "Seconds per measured phase.", DefaultValueFactory = _ => 20 };
+        var rounds = new Option<int>("--rounds") { Description = "Direct/gateway measurements alternated this many times (averages out a shared machine's drift).", DefaultValueFactory = _ => 2 };
         var users = new Option<int>("--users") { Description = "Closed-model users at saturation per worker.", DefaultValueFactory = _ => 4 };
         var overload = new Option<double>("--overload") { Description = "Past saturation: arrival rate as a multiple of the measured gateway throughput.", DefaultValueFactory = _ => 2 };
         var scale = new Option<int[]>("--scale") { Description = "Worker counts for the scaling phase.", DefaultValueFactory = _ => [1, 2], AllowMultipleArgumentsPerToken = true };
@@ -32,12 +33,12 @@ internal static class BenchCommand
         var output = new Option<string?>("--out", "-o") { Description = "Folder for bench.md." };
         var command = new Command("bench", "Measure the docs/benchmarks.md load figures in one self-hosted run.")
         {
-            seconds, users, overload, scale, request, batching, flopsPerCycle, modelRepository, samples, output,
+            seconds, rounds, users, overload, scale, request, batching, flopsPerCycle, modelRepository, samples, output,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var settings = new BenchSettings(
-                TimeSpan.FromSeconds(parse.GetValue(seconds)), parse.GetValue(users), parse.GetValue(overload), parse.GetValue(scale)!,
+                TimeSpan.FromSeconds(parse.GetValue(seconds)), parse.GetValue(rounds), parse.GetValue(users), parse.GetValue(overload), parse.GetValue(scale)!,
                 parse.GetValue(request)!, parse.GetValue(batching), parse.GetValue(flopsPerCycle), parse.GetValue(modelRepository),
                 parse.GetValue(samples) ?? Path.Combine(RepositoryLayout.Shared, "ecg-samples"));
             var markdown = await BenchRun.ExecuteAsync(settings, Console.Out, cancellationToken);
@@ -55,7 +56,7 @@ internal static class BenchCommand
 }
 
 internal sealed record BenchSettings(
-    TimeSpan Phase, int Users, double Overload, int[] Scale, string Request, int? CompareBatching, double FlopsPerCycle,
+    TimeSpan Phase, int Rounds, int Users, double Overload, int[] Scale, string Request, int? CompareBatching, double FlopsPerCycle,
     string? ModelRepository, string SamplesFolder);
 
 internal static class BenchRun
@@ -89,10 +90,19 @@ internal static class BenchRun
                 (ceiling8, _, _) = Ceiling.Measure(version, 8, settings.Phase / 2);
                 md.AppendLine(C, $"- Model: {Path.GetFileName(Path.GetDirectoryName(version))}/{Path.GetFileName(version)}, {macs / 1e9:0.###} GMAC per ECG, execution provider {provider}");
                 md.AppendLine(C, $"- Load average before the HTTP phases {MachineInfo.LoadAverage()}");
-                log.WriteLine("one worker, direct...");
-                direct = (await MeasureClosedAsync(cluster.WorkerUrls[0], payloads, settings, settings.Users, 1, cancellationToken)).OkPerSecond;
-                log.WriteLine("one worker, through the gateway...");
-                viaGateway = (await MeasureClosedAsync(cluster.GatewayUrl, payloads, settings, settings.Users, 1, cancellationToken)).OkPerSecond;
+                var directRuns = new List<double>();
+                var gatewayRuns = new List<double>();
+                for (var round = 1; round <= settings.Rounds; round++)
+                {
+                    log.WriteLine(string.Create(C, $"round {round}: one worker, direct..."));
+                    directRuns.Add((await MeasureClosedAsync(cluster.WorkerUrls[0], payloads, settings, settings.Users, 1, cancellationToken)).OkPerSecond);
+                    log.WriteLine(string.Create(C, $"round {round}: one worker, through the gateway..."));
+                    gatewayRuns.Add((await MeasureClosedAsync(cluster.GatewayUrl, payloads, settings, settings.Users, 1, cancellationToken)).OkPerSecond);
+                }
+
+                direct = directRuns.Average();
+                viaGateway = gatewayRuns.Average();
+                md.AppendLine(C, $"- Direct / gateway rounds (ok/s): {string.Join(", ", directRuns.Zip(gatewayRuns, (d, g) => string.Create(C, $"{d:0.00} / {g:0.00}")))}");
                 overloadRate = Math.Max(0.5, settings.Overload * viaGateway);
                 log.WriteLine(string.Create(C, $"past saturation: {overloadRate:0.00}/s through the gateway..."));
                 overloadReport = await MeasureOpenAsync(cluster.GatewayUrl, payloads, settings, overloadRate, cancellationToken);
