@@ -47,6 +47,21 @@ public static class Load
         };
     }
 
+    /// <summary>
+    /// The cheapest request that still carries an upload: a prediction of a text file, which the worker refuses
+    /// with a small 415 ProblemDetails (from the worker, with its header) after reading the form.
+    /// </summary>
+    public static HttpContent NotAnEcgPrediction() => new MultipartFormDataContent
+    {
+        { Part("notes.txt", "Shopping list: milk, eggs, bread.\n"u8.ToArray()), "ecg", "notes.txt" },
+        { new StringContent("Test"), "name" },
+        { new StringContent("test@example.org"), "email" },
+    };
+
+    /// <summary>A worker's deliberate answer to <see cref="NotAnEcgPrediction"/>.</summary>
+    public static bool RefusedByWorker(HttpResponseMessage response) =>
+        response.StatusCode == HttpStatusCode.UnsupportedMediaType && Worker(response) is not null;
+
     private static ByteArrayContent Part(string name, byte[] bytes)
     {
         var content = new ByteArrayContent(bytes);
@@ -58,9 +73,15 @@ public static class Load
     public static string? Worker(HttpResponseMessage response) =>
         response.Headers.TryGetValues(WorkerHeader, out var values) ? values.Single() : null;
 
-    /// <summary>One POST per client, at most <paramref name="parallel"/> at a time; a failure is anything but a worker's 200.</summary>
-    public static async Task<Round> RoundAsync(IReadOnlyList<HttpClient> clients, Uri gateway, Func<HttpContent> content, int parallel = 8, string path = "/api/v1/ecg:preprocess")
+    /// <summary>
+    /// One POST per client, at most <paramref name="parallel"/> at a time. A failure is any answer
+    /// <paramref name="expected"/> rejects (by default anything but a worker's 200) or no answer at all.
+    /// </summary>
+    public static async Task<Round> RoundAsync(
+        IReadOnlyList<HttpClient> clients, Uri gateway, Func<HttpContent> content, int parallel = 8, string path = "/api/v1/ecg:preprocess",
+        Func<HttpResponseMessage, bool>? expected = null)
     {
+        expected ??= r => r.StatusCode == HttpStatusCode.OK && Worker(r) is not null;
         var workers = new string?[clients.Count];
         var failures = new ConcurrentQueue<string>();
         var url = new Uri(gateway, path);
@@ -71,7 +92,7 @@ public static class Load
                 using var body = content();
                 using var response = await clients[i].PostAsync(url, body, ct);
                 var worker = Worker(response);
-                if (response.StatusCode != HttpStatusCode.OK || worker is null)
+                if (!expected(response))
                 {
                     failures.Enqueue($"client {i}: {(int)response.StatusCode} from {worker ?? "the gateway"}: {await response.Content.ReadAsStringAsync(ct)}");
                 }

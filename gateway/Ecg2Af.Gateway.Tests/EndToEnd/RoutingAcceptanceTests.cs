@@ -1,10 +1,11 @@
 using Ecg2Af.LocalCluster;
+using Xunit.Abstractions;
 
 namespace Ecg2Af.Gateway.Tests.EndToEnd;
 
 /// <summary>Issue #6 acceptance: stickiness and spread over 200 real client addresses, the same on every gateway.</summary>
 [Collection(ClusterCollection.Name)]
-public class RoutingAcceptanceTests(ClusterFixture fixture)
+public class RoutingAcceptanceTests(ClusterFixture fixture, ITestOutputHelper output)
 {
     [Fact]
     public async Task Clients_200LoopbackAddresses_EachAlwaysReachesTheSameWorkerAndSpreadIsEven()
@@ -24,6 +25,7 @@ public class RoutingAcceptanceTests(ClusterFixture fixture)
 
         var spread = rounds[0].Workers.GroupBy(w => w!).ToDictionary(g => g.Key, g => g.Count());
         var even = (double)ClusterFixture.ClientCount / ClusterFixture.WorkerCount;
+        output.WriteLine(string.Join(", ", spread.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => $"{s.Key}: {s.Value}")));
         Assert.Equal(ClusterFixture.WorkerCount, spread.Count);
         Assert.All(spread, s => Assert.InRange(s.Value, 0.75 * even, 1.25 * even));
     }

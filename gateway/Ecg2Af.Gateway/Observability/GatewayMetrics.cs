@@ -9,6 +9,7 @@ internal enum RejectionReason
     ConcurrencyLimited,
     BodyTooLarge,
     TimedOut,
+    NoDestination,
 }
 
 /// <summary>
@@ -42,7 +43,7 @@ internal sealed class GatewayMetrics
 
     private readonly Counter _rejected = Metrics.CreateCounter(
         "ecg2af_gateway_rejected_requests_total",
-        "Requests the gateway answered itself: rate_limited (429), concurrency_limited (503), body_too_large (413), timed_out (504).",
+        "Requests the gateway answered itself: rate_limited (429), concurrency_limited (503), body_too_large (413), timed_out (504), no_destination (503).",
         "reason");
 
     public Gauge InFlight { get; } = Metrics.CreateGauge(
@@ -66,7 +67,8 @@ internal sealed class GatewayMetrics
         RejectionReason.RateLimited => "rate_limited",
         RejectionReason.ConcurrencyLimited => "concurrency_limited",
         RejectionReason.BodyTooLarge => "body_too_large",
-        _ => "timed_out",
+        RejectionReason.TimedOut => "timed_out",
+        _ => "no_destination",
     }).Inc();
 
     private static string StatusLabel(int code) => code.ToString(System.Globalization.CultureInfo.InvariantCulture);

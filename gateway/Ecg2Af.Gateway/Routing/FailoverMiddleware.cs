@@ -77,7 +77,10 @@ internal sealed class ForwardingAttempts(HttpContext context, RequestDelegate ne
 
         if (_proxy.ProxiedDestination is not { } destination)
         {
-            return default; // no destination at all: the forwarder already answered 503
+            // No destination at all (none configured or resolved yet): the forwarder answered 503.
+            metrics.Rejected(RejectionReason.NoDestination);
+            context.Response.Headers.RetryAfter = "1";
+            return default;
         }
 
         _tried.Add(destination);
