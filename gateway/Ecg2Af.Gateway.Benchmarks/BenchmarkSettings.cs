@@ -3,14 +3,14 @@ using Ecg2Af.LocalCluster;
 
 namespace Ecg2Af.Gateway.Benchmarks;
 
-/// <summary>Command-line settings, with defaults sized for a shared 2-core machine (about 90 s in all).</summary>
+/// <summary>Command-line settings, with defaults sized for a shared 2-core machine (about two minutes in all).</summary>
 internal sealed record BenchmarkSettings
 {
     /// <summary>Seconds per throughput phase.</summary>
-    public int Seconds { get; init; } = 10;
+    public int Seconds { get; init; } = 8;
 
     /// <summary>Direct-then-gateway phase pairs; alternating spreads a shared machine's drift over both modes.</summary>
-    public int Pairs { get; init; } = 3;
+    public int Pairs { get; init; } = 5;
 
     /// <summary>Concurrent closed-loop clients, each on its own loopback address.</summary>
     public int Clients { get; init; } = 4;

@@ -1,6 +1,6 @@
 using Ecg2Af.Gateway.Benchmarks;
 
-// dotnet run -c Release --project gateway/Ecg2Af.Gateway.Benchmarks -- [--seconds 10] [--pairs 3] [--clients 4] [--workers 1]
+// dotnet run -c Release --project gateway/Ecg2Af.Gateway.Benchmarks -- [--seconds 8] [--pairs 5] [--clients 4] [--workers 1]
 //     [--latency-requests 2000] [--ecg <file>] [--out <file.json>]
 var settings = BenchmarkSettings.Parse(args);
 var report = await GatewayBenchmark.RunAsync(settings, Console.Out);
