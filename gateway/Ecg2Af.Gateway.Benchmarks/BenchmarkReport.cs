@@ -15,9 +15,15 @@ internal sealed record LatencyResult(IReadOnlyList<double> DirectMs, IReadOnlyLi
     }
 }
 
-internal sealed record ThroughputResult(string Mode, int Completed, int Errors, double Seconds, IReadOnlyList<double> LatenciesMs)
+internal sealed record ThroughputResult(string Mode, int Pair, int Completed, int Errors, double Seconds, IReadOnlyList<double> LatenciesMs)
 {
     public double PerSecond => Completed / Seconds;
+
+    /// <summary>CPU the gateway process used during the phase (it is idle in direct phases apart from health checks).</summary>
+    public double GatewayCpuSeconds { get; init; }
+
+    /// <summary>CPU the worker processes used during the phase.</summary>
+    public double WorkerCpuSeconds { get; init; }
 }
 
 /// <summary>What one run measured, as a Markdown table (for docs/benchmarks.md) and as JSON.</summary>
@@ -31,16 +37,42 @@ internal sealed record BenchmarkReport(
         Phases.Where(p => p.Mode == "gateway").Sum(p => p.Completed) / Phases.Where(p => p.Mode == "gateway").Sum(p => p.Seconds)
         / (Phases.Where(p => p.Mode == "direct").Sum(p => p.Completed) / Phases.Where(p => p.Mode == "direct").Sum(p => p.Seconds));
 
+    /// <summary>Gateway over direct throughput within each pair of adjacent phases.</summary>
+    public IReadOnlyList<double> PairRatios =>
+    [
+        .. Phases.GroupBy(p => p.Pair).Select(pair =>
+            pair.Single(p => p.Mode == "gateway").PerSecond / pair.Single(p => p.Mode == "direct").PerSecond),
+    ];
+
     /// <summary>The median of the per-pair ratios: less sensitive to one disturbed phase on a shared machine.</summary>
     public double MedianPairRatio
     {
         get
         {
-            var direct = Phases.Where(p => p.Mode == "direct").ToArray();
-            var gateway = Phases.Where(p => p.Mode == "gateway").ToArray();
-            return LatencyResult.Percentile([.. direct.Zip(gateway, (d, g) => g.PerSecond / d.PerSecond)], 0.5);
+            return LatencyResult.Percentile(PairRatios, 0.5);
         }
     }
+
+    /// <summary>Gateway CPU per prediction in gateway phases, less its idle cost (health checks) measured in direct phases.</summary>
+    public double GatewayCpuMsPerPrediction
+    {
+        get
+        {
+            var gateway = Phases.Where(p => p.Mode == "gateway").ToArray();
+            var direct = Phases.Where(p => p.Mode == "direct").ToArray();
+            var idlePerSecond = direct.Sum(p => p.GatewayCpuSeconds) / direct.Sum(p => p.Seconds);
+            return 1000 * (gateway.Sum(p => p.GatewayCpuSeconds) - idlePerSecond * gateway.Sum(p => p.Seconds)) / gateway.Sum(p => p.Completed);
+        }
+    }
+
+    public double WorkerCpuMsPerPrediction => 1000 * Phases.Sum(p => p.WorkerCpuSeconds) / Phases.Sum(p => p.Completed);
+
+    /// <summary>
+    /// The throughput ratio where CPU is the only limit and gateway and worker share it (as on one small machine):
+    /// worker CPU / (worker CPU + gateway CPU) per prediction. Unlike the timed phases, CPU accounting does not
+    /// move with what else the machine is running.
+    /// </summary>
+    public double CpuBoundRatio => WorkerCpuMsPerPrediction / (WorkerCpuMsPerPrediction + GatewayCpuMsPerPrediction);
 
     public bool MeetsGoals => ThroughputRatio >= ThroughputGoal && Latency.AddedMedianMs < AddedLatencyGoalMs && Phases.All(p => p.Errors == 0);
 
@@ -55,8 +87,9 @@ internal sealed record BenchmarkReport(
         text.AppendLine(c, $"| trivial route p50 / p90 / p99 (ms), {Latency.GatewayMs.Count} serial requests each | {Ms(Latency.DirectMs)} | {Ms(Latency.GatewayMs)} | added median {Latency.AddedMedianMs:0.000} ms | < {AddedLatencyGoalMs:0.0} ms |");
         var direct = Phases.Where(p => p.Mode == "direct").ToArray();
         var gateway = Phases.Where(p => p.Mode == "gateway").ToArray();
-        text.AppendLine(c, $"| predictions per second (phases) | {Rates(direct)} | {Rates(gateway)} | ratio {ThroughputRatio:0.000} | >= {ThroughputGoal:0.00} |");
-        text.AppendLine(c, $"| gateway/direct per phase pair | | | {string.Join(", ", direct.Zip(gateway, (d, g) => (g.PerSecond / d.PerSecond).ToString("0.000", c)))}; median {MedianPairRatio:0.000} | |");
+        text.AppendLine(c, $"| predictions per second (phases, in pair order) | {Rates(direct)} | {Rates(gateway)} | ratio {ThroughputRatio:0.000} | >= {ThroughputGoal:0.00} |");
+        text.AppendLine(c, $"| gateway/direct per phase pair | | | {string.Join(", ", PairRatios.Select(r => r.ToString("0.000", c)))}; median {MedianPairRatio:0.000} | |");
+        text.AppendLine(c, $"| CPU per prediction (ms): worker, gateway | {WorkerCpuMsPerPrediction:0.0} | {GatewayCpuMsPerPrediction:0.00} | CPU-bound ratio {CpuBoundRatio:0.000} | >= {ThroughputGoal:0.00} |");
         text.AppendLine(c, $"| prediction latency p50 / p99 (ms) | {Percentiles(direct)} | {Percentiles(gateway)} | | |");
         text.AppendLine(c, $"| failed predictions | {direct.Sum(p => p.Errors)} | {gateway.Sum(p => p.Errors)} | | 0 |");
         return text.ToString();
@@ -73,9 +106,12 @@ internal sealed record BenchmarkReport(
             gateway_p50 = LatencyResult.Percentile(Latency.GatewayMs, 0.5),
             added_median = Latency.AddedMedianMs,
         },
-        throughput = Phases.Select(p => new { p.Mode, p.Completed, p.Errors, p.Seconds, per_second = p.PerSecond }),
+        throughput = Phases.Select(p => new { p.Mode, p.Pair, p.Completed, p.Errors, p.Seconds, per_second = p.PerSecond }),
         throughput_ratio = ThroughputRatio,
         median_pair_ratio = MedianPairRatio,
+        worker_cpu_ms_per_prediction = WorkerCpuMsPerPrediction,
+        gateway_cpu_ms_per_prediction = GatewayCpuMsPerPrediction,
+        cpu_bound_ratio = CpuBoundRatio,
         meets_goals = MeetsGoals,
     }, new JsonSerializerOptions { WriteIndented = true });
 
