@@ -9,7 +9,7 @@ namespace Ecg2Af.Ecg;
 /// </summary>
 internal static class QualityChecks
 {
-    /// <summary>A lead whose swing stays under this (mV) carries no signal: electrode off, or zeros.</summary>
+    /// <summary>A lead whose swing stays under this (mV) carries no signal: electrode off, or zeros (see <see cref="Run"/>).</summary>
     public const double FlatMv = 0.01;
 
     /// <summary>Median robust peak-to-peak over leads; a resting ECG sits at about 0.5–3 mV.</summary>
@@ -28,10 +28,16 @@ internal static class QualityChecks
     {
         var swings = new List<double>();
         var flat = new List<string>();
+        var ranges = leads.ToDictionary(kv => kv.Key, kv => MinMax(kv.Value), StringComparer.Ordinal);
+
+        // Flat: under 0.01 mV, unless the whole record is that small (a units error, flagged below), where it is
+        // relative to the median lead; a constant lead is always flat.
+        var medianSwing = Median([.. ranges.Values.Select(r => (double)r.Max - r.Min)]);
+        var flatBelow = Math.Max(1e-6, Math.Min(FlatMv, 0.05 * medianSwing));
         foreach (var (name, samples) in leads)
         {
-            var (min, max) = MinMax(samples);
-            if (max - min < FlatMv)
+            var (min, max) = ranges[name];
+            if (max - min < flatBelow)
             {
                 flat.Add(name);
                 flags.Add($"flat_lead:{name}");
@@ -56,8 +62,7 @@ internal static class QualityChecks
             warnings.Add($"Flat leads (no signal, electrode off?): {string.Join(", ", flat)}.");
         }
 
-        swings.Sort();
-        var median = swings.Count % 2 == 1 ? swings[swings.Count / 2] : (swings[(swings.Count / 2) - 1] + swings[swings.Count / 2]) / 2;
+        var median = Median(swings);
         if (median > HighAmplitudeMv)
         {
             flags.Add(Invariant($"amplitude_high:{median:0.##}mV"));
@@ -110,6 +115,13 @@ internal static class QualityChecks
                 warnings.Add(Invariant($"Lead {name} differs from its value computed from I and II by up to {worst:0.###} mV: the leads may be mislabelled, reordered or scaled differently."));
             }
         }
+    }
+
+    private static double Median(List<double> values)
+    {
+        values.Sort();
+        var n = values.Count;
+        return n == 0 ? 0 : n % 2 == 1 ? values[n / 2] : (values[(n / 2) - 1] + values[n / 2]) / 2;
     }
 
     private static (float Min, float Max) MinMax(float[] samples)
