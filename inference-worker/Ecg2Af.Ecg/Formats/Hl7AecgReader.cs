@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Xml;
 using System.Xml.Linq;
 
@@ -153,22 +152,8 @@ internal static class Hl7AecgReader
         var origin = Quantity(value, "origin", code, required: false);
         var scale = Quantity(value, "scale", code, required: true);
         var digits = value.Elements().FirstOrDefault(e => e.Name.LocalName == "digits")?.Value ?? "";
-        var samples = new List<float>(digits.Length / 3);
-        foreach (var token in digits.AsSpan().SplitAny(" \t\r\n"))
-        {
-            var t = digits.AsSpan()[token];
-            if (t.IsEmpty)
-            {
-                continue;
-            }
-
-            if (!double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var digit))
-            {
-                throw new EcgFormatException(EcgErrorKind.Malformed, $"aECG lead {code}: '{SafeXml.Clip(t.ToString())}' is not a number.");
-            }
-
-            samples.Add((float)(origin + (scale * digit)));
-        }
+        var samples = Numbers.ParseList(digits, digit => (float)(origin + (scale * digit)))
+            ?? throw new EcgFormatException(EcgErrorKind.Malformed, $"aECG lead {code}: the digits are not all numbers.");
 
         return ([.. samples], scale);
     }
