@@ -22,7 +22,7 @@ public sealed class FuzzTests(ITestOutputHelper output)
     /// A fuzz seed: its files (one of them mutated per case), the request options it needs, and whether the unmutated
     /// seed gets through preparation too (MIT-BIH 100 and the Contec CSV lack leads the model needs).
     /// </summary>
-    private sealed record FuzzSeed(string Name, Func<EcgFile[]> Files, EcgReadOptions? Options = null, bool Prepares = true);
+    private sealed record FuzzSeed(string Name, Func<EcgFile[]> Files, EcgReadOptions? Options = null, bool Prepares = true, int Cases = CasesPerSeed);
 
     private static readonly Lazy<EcgRecording> Js = new(() => SharedSamples.Read("wfdb-challenge-mat/JS00001.hea", "wfdb-challenge-mat/JS00001.mat"));
 
@@ -42,10 +42,11 @@ public sealed class FuzzTests(ITestOutputHelper output)
         new("hl7-aecg", () => [SharedSamples.File("hl7-aecg/Example_aECG.xml")]),
         new("dicom-implicit", () => [SharedSamples.File("dicom/Example.dcm")]),
         new("dicom-explicit", () => [new("x.dcm", DicomWriter.Write(Js.Value.Leads, 0.001, 500))]),
-        new("edf", () => [new("x.edf", ContecEdf())]),
+        // 800 Hz: every readable case is also downsampled, the costliest preparation, so fewer cases.
+        new("edf", () => [new("x.edf", ContecEdf())], Cases: 300),
         new("bdf-edfplus", () => [new("x.bdf", EdfWriter.Write([.. Leads.Standard12.Select(l => new EdfWriter.Signal(l, Js.Value.Leads[l]))], 500, bdf: true, reserved: "EDF+C", annotations: 20))]),
         new("csv-preamble", () => [SharedSamples.File("csv/ECG_12L.csv")]),
-        new("csv-headerless", () => [new("c.csv", FirstLines("csv/0000050.ECG.csv", 8000))], new EcgReadOptions { LeadOrder = Leads.Standard12, SampleRateHz = 800 }, Prepares: false),
+        new("csv-headerless", () => [new("c.csv", FirstLines("csv/0000050.ECG.csv", 2000))], new EcgReadOptions { LeadOrder = Leads.Standard12, SampleRateHz = 800 }, Prepares: false),
         new("scp-ecg", () => [SharedSamples.File("scp-ecg/Example.scp")]),
         new("npy", () => [new("x.npy", NpyWriter.Write(Js.Value.Leads, NpyWriter.Layout.SamplesByLeadsFloat32))]),
         new("hdf5-ukb", () => [new("u.hd5", Ml4hHdf5Writer.WriteUkb(Js.Value.Leads))]),
@@ -62,7 +63,7 @@ public sealed class FuzzTests(ITestOutputHelper output)
     [Fact]
     public void Seeds_EnoughCasesPerRun()
     {
-        Assert.True(Seeds.Length * CasesPerSeed >= 10_000, $"{Seeds.Length} seeds × {CasesPerSeed} cases");
+        Assert.InRange(Seeds.Sum(s => s.Cases), 10_000, 12_000);
     }
 
     [Theory]
@@ -88,7 +89,7 @@ public sealed class FuzzTests(ITestOutputHelper output)
         var outcomes = new ConcurrentDictionary<string, int>(StringComparer.Ordinal);
         var slowest = new ConcurrentBag<(double Ms, int Case)>();
         var watch = Stopwatch.StartNew();
-        Parallel.For(0, CasesPerSeed, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, index =>
+        Parallel.For(0, seed.Cases, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, index =>
         {
             var random = new Random(HashCode.Combine(Seed, seedIndex, index) & int.MaxValue);
             var target = random.Next(files.Length);
@@ -100,6 +101,11 @@ public sealed class FuzzTests(ITestOutputHelper output)
                 var recording = EcgReader.Read(mutated, seed.Options);
                 EcgPreprocessor.Prepare(recording, InputSpec.Ecg2Af);
                 outcomes.AddOrUpdate("ok", 1, (_, n) => n + 1);
+            }
+            catch (EcgFormatException ex) when (ThrownByOurCode(ex.InnerException) is { } bug)
+            {
+                // The entry point wrapped it, but the bug is ours (an index out of range, a null...): fix the root cause.
+                failures.Add($"case {index} ({what} in {files[target].FileName}): wrapped {bug.GetType().Name}: {bug.Message}\n{bug.StackTrace}");
             }
             catch (EcgFormatException ex)
             {
@@ -116,9 +122,28 @@ public sealed class FuzzTests(ITestOutputHelper output)
         });
 
         var worst = slowest.MaxBy(s => s.Ms);
-        output.WriteLine($"{seedName}: {CasesPerSeed} cases in {watch.ElapsedMilliseconds} ms, slowest case {worst.Case} {worst.Ms:0} ms; " +
+        output.WriteLine($"{seedName}: {seed.Cases} cases in {watch.ElapsedMilliseconds} ms, slowest case {worst.Case} {worst.Ms:0} ms; " +
             string.Join(", ", outcomes.OrderBy(o => o.Key, StringComparer.Ordinal).Select(o => $"{o.Key} {o.Value}")));
         Assert.True(failures.IsEmpty, $"{failures.Count} cases threw something else:\n{string.Join("\n\n", failures.Take(3))}");
+    }
+
+    /// <summary>
+    /// The exception when its first frame outside the core library is in Ecg2Af.Ecg: our code failed on its own. Errors
+    /// raised inside PureHDF, System.Xml, System.IO.Compression or ZstdSharp are the libraries judging hostile bytes,
+    /// which the entry point is meant to report as Malformed.
+    /// </summary>
+    private static Exception? ThrownByOurCode(Exception? exception)
+    {
+        if (exception is null or OutOfMemoryException)
+        {
+            return null;
+        }
+
+        var core = typeof(object).Assembly;
+        var origin = new StackTrace(exception, false).GetFrames()
+            .Select(f => f.GetMethod()?.DeclaringType?.Assembly)
+            .FirstOrDefault(a => a is not null && a != core);
+        return origin == typeof(EcgReader).Assembly ? exception : null;
     }
 
     /// <summary>The Contec EDF cut to its first 8000 one-sample records (10 s), with the header's record count edited to match.</summary>

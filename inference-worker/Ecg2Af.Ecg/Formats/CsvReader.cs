@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
+using System.Text.Unicode;
 
 namespace Ecg2Af.Ecg.Formats;
 
@@ -172,14 +173,8 @@ internal static partial class CsvReader
             bytes = bytes[3..];
         }
 
-        try
-        {
-            return new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes);
-        }
-        catch (DecoderFallbackException)
-        {
-            return Encoding.Latin1.GetString(bytes); // European Excel exports
-        }
+        // European Excel exports are often Latin-1.
+        return Utf8.IsValid(bytes) ? Encoding.UTF8.GetString(bytes) : Encoding.Latin1.GetString(bytes);
     }
 
     private static List<Range> SplitLines(string text)
