@@ -91,11 +91,6 @@ public static class EcgPreprocessor
         var missing = spec.Leads.Where(l => !leads.ContainsKey(l)).ToList();
         if (missing.Count > 0)
         {
-            foreach (var lead in missing)
-            {
-                flags.Add($"missing_lead:{lead}");
-            }
-
             var found = stored.Count == 0 ? "none" : string.Join(", ", Leads.Standard12.Where(stored.Contains).Concat(stored.Where(s => !Leads.Standard12.Contains(s))));
             throw new EcgFormatException(EcgErrorKind.Unusable,
                 $"The model needs leads {string.Join(", ", spec.Leads)}; missing: {string.Join(", ", missing)} (leads found: {found})" +
