@@ -13,6 +13,11 @@ public static class EcgReader
     public static EcgRecording Read(IReadOnlyList<EcgFile> files, EcgReadOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(files);
+        if (files.Any(f => f is null))
+        {
+            throw new ArgumentException("The list of files holds a null entry.", nameof(files));
+        }
+
         options ??= EcgReadOptions.Default;
         if (files.Count == 0)
         {
