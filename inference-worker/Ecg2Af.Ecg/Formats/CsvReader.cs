@@ -330,6 +330,24 @@ internal static partial class CsvReader
                 line = line[start..];
                 end = line.IndexOfAny(' ', '\t');
             }
+            else if (Numbers.TryParseCell(line, delimiter, decimalComma, out var quick, out var length))
+            {
+                // The common cell, a bare number up to the delimiter, without searching, trimming or re-reading it.
+                if (count < columns.Length)
+                {
+                    columns[count][index] = (float)quick;
+                    numbers++;
+                }
+
+                count++;
+                if (length == line.Length)
+                {
+                    break;
+                }
+
+                line = line[(length + 1)..];
+                continue;
+            }
             else
             {
                 end = line.IndexOf(delimiter);
