@@ -45,7 +45,7 @@ internal static class Hl7AecgReader
                     else if (depth == 6 && name == "sequence")
                     {
                         var sequence = (XElement)XNode.ReadFrom(reader);
-                        characters += sequence.Value.Length;
+                        characters += sequence.Descendants().FirstOrDefault(e => e.Name.LocalName == "digits")?.Value.Length ?? 0;
                         Limits.CheckSamples(characters / 2, options, "The aECG file");
                         currentSet?.Add(sequence);
                     }
