@@ -61,7 +61,7 @@ public sealed class FuzzTests(ITestOutputHelper output)
     public static TheoryData<string> SeedNames => [.. Seeds.Select(s => s.Name)];
 
     [Fact]
-    public void Seeds_EnoughCasesPerRun()
+    public void Seeds_AllTogether_GiveAtLeast10000CasesPerRun()
     {
         Assert.InRange(Seeds.Sum(s => s.Cases), 10_000, 12_000);
     }
