@@ -41,18 +41,21 @@ public class TargetsTests
 
         Assert.Equal(new Dictionary<string, double> { ["worker-0"] = 15, ["worker-1"] = 7 }, sums);
         Assert.Null(GatewayMetrics.Parse("http_requests_received_total 5\n"));
+        Assert.Equal(new Dictionary<string, double> { ["rate_limited"] = 2 },
+            GatewayMetrics.Parse("ecg2af_gateway_rejected_requests_total{reason=\"rate_limited\"} 2\n", GatewayMetrics.Rejected, "reason"));
     }
 
     [Fact]
     public void Difference_BeforeAndAfter_AttemptsInBetween()
     {
         var diff = GatewayMetrics.Difference(
-            new Dictionary<string, double> { ["worker-0"] = 10, ["worker-1"] = 4 },
-            new Dictionary<string, double> { ["worker-0"] = 25, ["worker-1"] = 4, ["worker-2"] = 6 });
+            (new Dictionary<string, double> { ["worker-0"] = 10, ["worker-1"] = 4 }, null),
+            (new Dictionary<string, double> { ["worker-0"] = 25, ["worker-1"] = 4, ["worker-2"] = 6 }, new Dictionary<string, double> { ["rate_limited"] = 3 }));
 
         Assert.Equal(new Dictionary<string, double> { ["worker-0"] = 15, ["worker-2"] = 6 }, diff.Attempts);
+        Assert.Equal(new Dictionary<string, double> { ["rate_limited"] = 3 }, diff.Rejected);
         Assert.Null(diff.Note);
-        Assert.Contains("not available", GatewayMetrics.Difference(null, null).Note, StringComparison.Ordinal);
+        Assert.Contains("not available", GatewayMetrics.Difference((null, null), (null, null)).Note, StringComparison.Ordinal);
     }
 
     [Fact]

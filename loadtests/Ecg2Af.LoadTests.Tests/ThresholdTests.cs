@@ -72,6 +72,22 @@ public class ThresholdTests
     }
 
     [Fact]
+    public void Evaluate_Destinations_FromTheGatewaysMetrics()
+    {
+        var report = Report();
+        var withGateway = report with
+        {
+            Gateway = new GatewayDestinations("m", new Dictionary<string, double> { ["worker-0"] = 5, ["worker-1"] = 4, ["worker-2"] = 1 }, null),
+        };
+
+        Assert.True(Threshold.Parse("destinations >= 3").Evaluate(withGateway).Passed);
+        Assert.False(Threshold.Parse("destinations >= 4").Evaluate(withGateway).Passed);
+        var unread = Threshold.Parse("destinations >= 1").Evaluate(report);
+        Assert.False(unread.Passed);
+        Assert.Contains("could not be read", unread.Note, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Evaluate_UnknownStep_Fails()
     {
         var result = Threshold.Parse("urgent:p99 < 10s").Evaluate(Report());

@@ -26,7 +26,7 @@ public static class ConsoleReport
             text.AppendLine($"  latency in ms from each request's scheduled send time; service time p50/p99 {Format.Ms(scenario.Total.ServiceTime.P50Ms)}/{Format.Ms(scenario.Total.ServiceTime.P99Ms)} ms");
             text.AppendLine($"  status codes: {Format.Counts(scenario.Total.StatusCodes)}");
             text.AppendLine($"  answered by (X-Ecg2Af-Worker): {Format.Counts(scenario.Total.Workers)}");
-            text.AppendLine($"  gateway attempts per destination: {Format.Destinations(scenario.Gateway)}");
+            text.AppendLine($"  gateway attempts per destination: {Format.Destinations(scenario.Gateway)}; answered by the gateway itself: {Format.Rejections(scenario.Gateway)}");
             foreach (var threshold in scenario.Thresholds)
             {
                 text.AppendLine($"  {Format.Verdict(threshold)}");

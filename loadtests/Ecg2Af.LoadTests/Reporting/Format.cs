@@ -39,6 +39,10 @@ internal static class Format
         _ => string.Join(", ", gateway.Attempts.Select(p => $"{p.Key} × {p.Value.ToString("0", CultureInfo.InvariantCulture)}")),
     };
 
+    public static string Rejections(GatewayDestinations? gateway) => gateway is null || gateway.Rejected.Count == 0
+        ? "none"
+        : string.Join(", ", gateway.Rejected.Select(p => $"{p.Key} × {p.Value.ToString("0", CultureInfo.InvariantCulture)}"));
+
     /// <summary>The columns of the step table, in order, with each step's values.</summary>
     public static readonly string[] StepColumns =
         ["step", "ok", "failed", "dropped", "late", "ok/s", "min", "mean", "max", "stdev", "p50", "p75", "p95", "p99", "p99.9", "sent", "received"];

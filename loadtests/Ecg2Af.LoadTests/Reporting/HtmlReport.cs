@@ -58,7 +58,8 @@ public static class HtmlReport
 
             html.AppendLine("</table>");
             html.AppendLine($"<p>Status codes: {E(Format.Counts(scenario.Total.StatusCodes))}<br>Answered by (X-Ecg2Af-Worker): {E(Format.Counts(scenario.Total.Workers))}<br>"
-                + $"Gateway attempts per destination: {E(Format.Destinations(scenario.Gateway))}</p>");
+                + $"Gateway attempts per destination: {E(Format.Destinations(scenario.Gateway))}<br>"
+                + $"Answered by the gateway itself: {E(Format.Rejections(scenario.Gateway))}</p>");
             html.AppendLine("<table><tr><th>threshold</th><th>actual</th><th>verdict</th></tr>");
             foreach (var t in scenario.Thresholds)
             {

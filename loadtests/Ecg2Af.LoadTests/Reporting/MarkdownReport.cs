@@ -48,6 +48,7 @@ public static class MarkdownReport
             md.AppendLine($"- Status codes: {Format.Counts(scenario.Total.StatusCodes)}");
             md.AppendLine($"- Answered by (X-Ecg2Af-Worker): {Format.Counts(scenario.Total.Workers)}");
             md.AppendLine($"- Gateway attempts per destination ({scenario.Gateway?.Metric ?? "/metrics"}): {Format.Destinations(scenario.Gateway)}");
+            md.AppendLine($"- Answered by the gateway itself, by reason: {Format.Rejections(scenario.Gateway)}");
             md.AppendLine();
             md.AppendLine("| threshold | actual | verdict |");
             md.AppendLine("|---|---:|---|");

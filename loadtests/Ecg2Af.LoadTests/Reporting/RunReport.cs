@@ -103,9 +103,12 @@ public sealed record StepReport(
 
 /// <summary>
 /// The gateway's own count of attempts forwarded to each destination during the scenario (the difference of its
-/// /metrics counter before and after), or why it could not be read.
+/// /metrics counter before and after), or why it could not be read; and the requests it answered itself, by reason.
 /// </summary>
-public sealed record GatewayDestinations(string Metric, IReadOnlyDictionary<string, double> Attempts, string? Note);
+public sealed record GatewayDestinations(string Metric, IReadOnlyDictionary<string, double> Attempts, string? Note)
+{
+    public IReadOnlyDictionary<string, double> Rejected { get; init; } = new Dictionary<string, double>();
+}
 
 /// <summary>Builds reports from run results.</summary>
 public static class ReportBuilder

@@ -136,7 +136,7 @@ public static class ScenarioCatalog
                 Description = "Client spread: uploads from many loopback source addresses; the gateway's client-IP hash should put load on every worker.",
                 Steps = [new StepDefinition("web-form", 1, Requests.WebForm(target, payloads))],
                 Load = [new InjectPhase(4, TimeSpan.FromSeconds(25))],
-                Thresholds = [T("fail_ratio <= 0"), T("workers >= 3"), T("worker_share_min >= 0.1")],
+                Thresholds = [T("fail_ratio <= 0"), T("workers >= 3"), T("destinations >= 3"), T("worker_share_min >= 0.1")],
             },
             "saturation" => new Scenario
             {

@@ -13,8 +13,11 @@ public static partial class GatewayMetrics
     /// <summary>The gateway's count of attempts forwarded to each worker (labels destination and code).</summary>
     public const string UpstreamRequests = "ecg2af_gateway_upstream_requests_total";
 
-    /// <summary>Sums <paramref name="metric"/> by its <c>destination</c> label in a Prometheus text page; null when absent.</summary>
-    public static Dictionary<string, double>? Parse(string page, string metric = UpstreamRequests)
+    /// <summary>Requests the gateway answered itself (label reason: rate_limited, concurrency_limited, …).</summary>
+    public const string Rejected = "ecg2af_gateway_rejected_requests_total";
+
+    /// <summary>Sums <paramref name="metric"/> by its <paramref name="label"/> in a Prometheus text page; null when absent.</summary>
+    public static Dictionary<string, double>? Parse(string page, string metric = UpstreamRequests, string label = "destination")
     {
         ArgumentNullException.ThrowIfNull(page);
         Dictionary<string, double>? sums = null;
@@ -33,7 +36,7 @@ public static partial class GatewayMetrics
             }
 
             var destination = Label().Matches(match.Groups["labels"].Value)
-                .FirstOrDefault(m => m.Groups["name"].Value == "destination")?.Groups["value"].Value ?? "(none)";
+                .FirstOrDefault(m => m.Groups["name"].Value == label)?.Groups["value"].Value ?? "(none)";
             var value = double.Parse(match.Groups["value"].Value, NumberStyles.Float, CultureInfo.InvariantCulture);
             sums[destination] = sums.GetValueOrDefault(destination) + value;
         }
@@ -41,40 +44,66 @@ public static partial class GatewayMetrics
         return sums;
     }
 
-    public static async Task<Dictionary<string, double>?> ReadAsync(HttpClient client, Uri target, CancellationToken cancellationToken)
+    /// <summary>One reading of the gateway's page: attempts by destination and rejections by reason (null when absent).</summary>
+    public static async Task<(Dictionary<string, double>? Attempts, Dictionary<string, double>? Rejected)> ReadAsync(
+        HttpClient client, Uri target, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(client);
         try
         {
             using var response = await client.GetAsync(new Uri(target, "/metrics"), cancellationToken);
-            return response.IsSuccessStatusCode ? Parse(await response.Content.ReadAsStringAsync(cancellationToken)) : null;
+            if (!response.IsSuccessStatusCode)
+            {
+                return (null, null);
+            }
+
+            var page = await response.Content.ReadAsStringAsync(cancellationToken);
+            return (Parse(page), Parse(page, Rejected, "reason"));
         }
         catch (HttpRequestException)
         {
-            return null;
+            return (null, null);
         }
     }
 
-    /// <summary>The per-destination difference between two readings (destinations new in the second count from zero).</summary>
-    public static GatewayDestinations Difference(Dictionary<string, double>? before, Dictionary<string, double>? after)
+    /// <summary>
+    /// What the gateway counted between two readings: attempts per destination and rejections per reason (series
+    /// new in the second reading count from zero).
+    /// </summary>
+    public static GatewayDestinations Difference(
+        (Dictionary<string, double>? Attempts, Dictionary<string, double>? Rejected) before,
+        (Dictionary<string, double>? Attempts, Dictionary<string, double>? Rejected) after)
     {
-        if (after is null)
+        if (after.Attempts is null)
         {
             return new GatewayDestinations(UpstreamRequests, new Dictionary<string, double>(),
-                $"the gateway's /metrics has no {UpstreamRequests} (per-destination metrics not available on this gateway)");
+                $"the gateway's /metrics has no {UpstreamRequests} (per-destination metrics not available on this gateway)")
+            {
+                Rejected = Delta(before.Rejected, after.Rejected),
+            };
         }
 
-        var attempts = new SortedDictionary<string, double>(StringComparer.Ordinal);
-        foreach (var (destination, value) in after)
+        var attempts = Delta(before.Attempts, after.Attempts);
+        return new GatewayDestinations(UpstreamRequests, attempts, attempts.Count == 0 ? "no attempts counted" : null)
         {
-            var delta = value - (before?.GetValueOrDefault(destination) ?? 0);
-            if (delta > 0)
+            Rejected = Delta(before.Rejected, after.Rejected),
+        };
+    }
+
+    /// <summary>The per-label difference between two readings (labels new in the second count from zero).</summary>
+    public static SortedDictionary<string, double> Delta(Dictionary<string, double>? before, Dictionary<string, double>? after)
+    {
+        var delta = new SortedDictionary<string, double>(StringComparer.Ordinal);
+        foreach (var (key, value) in after ?? [])
+        {
+            var d = value - (before?.GetValueOrDefault(key) ?? 0);
+            if (d > 0)
             {
-                attempts[destination] = delta;
+                delta[key] = d;
             }
         }
 
-        return new GatewayDestinations(UpstreamRequests, attempts, attempts.Count == 0 ? "no attempts counted" : null);
+        return delta;
     }
 
     [GeneratedRegex(@"^[a-zA-Z_:][a-zA-Z0-9_:]*(?:\{(?<labels>[^}]*)\})?\s+(?<value>[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)")]

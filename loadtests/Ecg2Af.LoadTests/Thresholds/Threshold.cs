@@ -9,11 +9,12 @@ namespace Ecg2Af.LoadTests.Thresholds;
 /// <c>stat:p95 &lt; 800ms</c>: an optional step name and colon (else the scenario's totals), a metric, a comparison
 /// and a number with an optional unit (latencies: us, ms (default) or s). Metrics: requests, ok, failed, dropped,
 /// late, fail_ratio, dropped_ratio, rps, min, mean, max, stdev, p50, p75, p95, p99, p99.9, workers (distinct
-/// workers that answered ok), worker_share_min (smallest worker's share of the answered requests).
+/// workers that answered, from X-Ecg2Af-Worker), worker_share_min (smallest worker's share of the answered
+/// requests), destinations (workers the gateway's own metrics say it forwarded to; scenario level only).
 /// </summary>
 public sealed partial record Threshold(string? Step, string Metric, string Operator, double Value, string Text)
 {
-    private static readonly string[] Counts = ["requests", "ok", "failed", "dropped", "late", "workers"];
+    private static readonly string[] Counts = ["requests", "ok", "failed", "dropped", "late", "workers", "destinations"];
     private static readonly string[] Ratios = ["fail_ratio", "dropped_ratio", "worker_share_min"];
     private static readonly string[] Latencies = ["min", "mean", "max", "stdev", "p50", "p75", "p95", "p99", "p99.9"];
 
@@ -72,10 +73,13 @@ public sealed partial record Threshold(string? Step, string Metric, string Opera
             return new ThresholdResult(scenario.Name, Text, null, false, $"no step named '{Step}'");
         }
 
-        var actual = Actual(step);
+        var actual = Metric == "destinations"
+            ? scenario.Gateway is { Note: null } gateway ? gateway.Attempts.Count(p => p.Value > 0) : null
+            : Actual(step);
         if (actual is null)
         {
-            return new ThresholdResult(scenario.Name, Text, null, false, "no ok requests to measure");
+            return new ThresholdResult(scenario.Name, Text, null, false,
+                Metric == "destinations" ? "the gateway's per-destination metrics could not be read" : "no ok requests to measure");
         }
 
         var passed = Operator switch
