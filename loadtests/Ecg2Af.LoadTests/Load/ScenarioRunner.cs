@@ -63,6 +63,12 @@ public sealed class ScenarioRunner
         hardStop.CancelAfter(_bounds.MaxDuration);
         var state = new RunState(_bounds.MaxRequests);
         var started = Stopwatch.GetTimestamp();
+        var plannedWindow = TimeSpan.FromSeconds(scenario.Load.Sum(p => p.During.TotalSeconds));
+        total.SetWindowEnd(started + (long)(plannedWindow.TotalSeconds * Stopwatch.Frequency));
+        foreach (var recorder in recorders)
+        {
+            recorder.SetWindowEnd(started + (long)(plannedWindow.TotalSeconds * Stopwatch.Frequency));
+        }
 
         using var samplerStop = new CancellationTokenSource();
         var sampler = SampleAsync([.. recorders, total], started, samplerStop.Token);
@@ -108,11 +114,7 @@ public sealed class ScenarioRunner
             recorder.Sample(elapsed, _bounds.SampleInterval);
         }
 
-        var window = TimeSpan.FromSeconds(scenario.Load.Sum(p => p.During.TotalSeconds));
-        if (window > elapsed)
-        {
-            window = elapsed;
-        }
+        var window = plannedWindow > elapsed ? elapsed : plannedWindow;
 
         return new ScenarioResult(scenario, recorders, total, elapsed, window, state.Scheduled, hardStop.IsCancellationRequested && !cancellationToken.IsCancellationRequested);
     }
@@ -175,8 +177,6 @@ public sealed class ScenarioRunner
     private async Task RunClosedAsync(Scenario scenario, List<StepRecorder> recorders, KeepConstantPhase phase, RunState state, CancellationToken token)
     {
         var phaseEnd = Stopwatch.GetTimestamp() + (long)(phase.During.TotalSeconds * Stopwatch.Frequency);
-        var window = Task.Delay(phase.During, token).ContinueWith(
-            _ => recorders.ForEach(r => r.CloseWindow()), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         var users = Enumerable.Range(0, phase.Users).Select(user => Task.Run(async () =>
         {
             var client = user % _clients.Count;
@@ -190,7 +190,6 @@ public sealed class ScenarioRunner
             }
         }, CancellationToken.None));
         await Task.WhenAll(users);
-        await window;
     }
 
     private async Task SampleAsync(List<StepRecorder> recorders, long started, CancellationToken token)

@@ -28,8 +28,9 @@ public sealed class StepRecorder
     private long _maxOk;
     private long _intervalFailed;
     private long _intervalDropped;
-    private long _okAtWindowEnd = -1;
-    private long _requestsAtWindowEnd = -1;
+    private long _windowEnd = long.MaxValue;
+    private long _okInWindow;
+    private long _requestsInWindow;
 
     private readonly StepRecorder? _total;
 
@@ -91,6 +92,16 @@ public sealed class StepRecorder
             _workers.AddOrUpdate(worker, 1, (_, n) => n + 1);
         }
 
+        var inWindow = outcome.CompletedTimestamp <= Interlocked.Read(ref _windowEnd);
+        if (inWindow)
+        {
+            Interlocked.Increment(ref _requestsInWindow);
+            if (outcome.Ok)
+            {
+                Interlocked.Increment(ref _okInWindow);
+            }
+        }
+
         Interlocked.Add(ref _bytesSent, outcome.BytesSent);
         Interlocked.Add(ref _bytesReceived, outcome.BytesReceived);
         if (outcome.Ok)
@@ -110,21 +121,20 @@ public sealed class StepRecorder
         }
     }
 
-    /// <summary>Ok answers counted when the load window closed (closed model), or -1 before that.</summary>
-    public long OkAtWindowEnd => Interlocked.Read(ref _okAtWindowEnd);
+    /// <summary>Ok answers that completed inside the load window (all of them when no window end was set).</summary>
+    public long OkInWindow => Interlocked.Read(ref _okInWindow);
 
-    /// <summary>Answers (ok or failed) counted when the load window closed, or -1 before that.</summary>
-    public long RequestsAtWindowEnd => Interlocked.Read(ref _requestsAtWindowEnd);
+    /// <summary>Answers (ok or failed) that completed inside the load window.</summary>
+    public long RequestsInWindow => Interlocked.Read(ref _requestsInWindow);
 
     /// <summary>
-    /// Marks the end of a closed phase's load window: throughput is what completed inside the window divided by
-    /// its length, as wrk counts it (answers that arrive later still count in the totals and latencies).
+    /// Sets the end of the load window (a Stopwatch timestamp): throughput counts what completed before it, as wrk
+    /// counts (answers that arrive later still count in the totals and the latencies).
     /// </summary>
-    public void CloseWindow()
+    public void SetWindowEnd(long timestamp)
     {
-        _total?.CloseWindow();
-        Interlocked.CompareExchange(ref _okAtWindowEnd, OkCount, -1);
-        Interlocked.CompareExchange(ref _requestsAtWindowEnd, OkCount + FailedCount, -1);
+        _total?.SetWindowEnd(timestamp);
+        Interlocked.Exchange(ref _windowEnd, timestamp);
     }
 
     /// <summary>A scheduled send that never left: the in-flight cap was reached (open model only).</summary>

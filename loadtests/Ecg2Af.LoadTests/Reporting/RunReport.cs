@@ -63,9 +63,9 @@ public sealed record StepReport(
     IReadOnlyList<TimelinePoint> Timeline)
 {
     /// <summary>
-    /// The figures of one recorder. Rates are per second of <paramref name="window"/> (the load window): of every
-    /// answer for open phases (each was scheduled inside the window), of the answers that completed inside the window
-    /// for closed ones (as wrk counts).
+    /// The figures of one recorder. Rates are the answers that completed inside the load window per second of it
+    /// (<paramref name="window"/>), as wrk counts: past saturation this is what the service delivered, not what was
+    /// offered.
     /// </summary>
     public static StepReport From(StepRecorder recorder, TimeSpan window)
     {
@@ -74,8 +74,8 @@ public sealed record StepReport(
         var failed = recorder.FailedCount;
         var seconds = Math.Max(window.TotalSeconds, 1e-9);
         var requests = ok + failed;
-        var okInWindow = recorder.OkAtWindowEnd >= 0 ? recorder.OkAtWindowEnd : ok;
-        var requestsInWindow = recorder.RequestsAtWindowEnd >= 0 ? recorder.RequestsAtWindowEnd : requests;
+        var okInWindow = recorder.OkInWindow;
+        var requestsInWindow = recorder.RequestsInWindow;
         return new StepReport(
             recorder.Name,
             requests + recorder.Dropped,
