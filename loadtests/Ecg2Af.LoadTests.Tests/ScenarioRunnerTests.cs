@@ -134,6 +134,9 @@ public sealed class ScenarioRunnerTests : IAsyncLifetime
         var again = Enumerable.Range(0, 20_000).Select(i => ScenarioRunner.PickStep(steps, i, seed: 7)).ToList();
 
         Assert.Equal(picks, again);
-        Assert.InRange(picks.Count(p => p == 1) / 20_000.0, 0.09, 0.11);
+        Assert.InRange(picks.Count(p => p == 1) / 20_000.0, 0.099, 0.101);
+        // Evenly spread: every window of 20 consecutive requests holds one to three stat requests.
+        Assert.All(Enumerable.Range(0, 1000), w => Assert.InRange(picks.Skip(w * 20).Take(20).Count(p => p == 1), 1, 3));
+        Assert.NotEqual(picks, Enumerable.Range(0, 20_000).Select(i => ScenarioRunner.PickStep(steps, i, seed: 8)));
     }
 }
