@@ -1,4 +1,5 @@
 using Ecg2Af.Worker;
+using Ecg2Af.Worker.InferenceProtocol;
 using Ecg2Af.Worker.Models;
 using Ecg2Af.Worker.Predictions;
 using Ecg2Af.Worker.Preprocessing;
@@ -15,5 +16,6 @@ app.UseServiceDefaults();
 app.UseWorkerIdentity();
 app.MapDefaultEndpoints();
 app.MapPredictionsApi();
+app.MapInferenceProtocol();
 app.MapPreprocessApi();
 app.Run();
