@@ -130,6 +130,7 @@ public sealed class InferenceScheduler : IDisposable
         var lane = (int)request.Priority;
         InferenceRejectedException? refusal = null;
         RequestOutcome outcome = RequestOutcome.Success;
+        var admitted = false;
         lock (_gate)
         {
             var now = Stopwatch.GetTimestamp();
@@ -167,13 +168,14 @@ public sealed class InferenceScheduler : IDisposable
             else
             {
                 pending.Node = _lanes[lane].AddLast(pending);
+                admitted = true;
                 _laneItems[lane] += request.Items;
                 _events.QueueDepthChanged(request.Priority, _laneItems[lane]);
                 Monitor.PulseAll(_gate);
             }
         }
 
-        if (pending.Node is null)
+        if (!admitted)
         {
             request.Input.Dispose();
             _events.RequestFinished(request.Target, request.Priority, outcome, TimeSpan.Zero);
