@@ -80,6 +80,7 @@ public sealed partial class ModelCatalog : IDisposable
     private readonly SemaphoreSlim _changed = new(0);
     private volatile IReadOnlyDictionary<string, ModelView> _snapshot = new Dictionary<string, ModelView>();
     private FileSystemWatcher? _watcher;
+    private volatile bool _initialSyncDone;
     private bool _disposed;
 
     /// <param name="options">Repository location and reload settings.</param>
@@ -108,6 +109,12 @@ public sealed partial class ModelCatalog : IDisposable
 
     /// <summary>True when the default model has a ready version.</summary>
     public bool DefaultModelServes => _snapshot.TryGetValue(DefaultModel, out var model) && model.Latest is not null;
+
+    /// <summary>
+    /// True once the versions present at start-up have all been loaded or refused (<see cref="Sync"/> with
+    /// <c>initial</c>) and the default model serves: the worker's readiness.
+    /// </summary>
+    public bool IsReady => _initialSyncDone && DefaultModelServes;
 
     /// <summary>
     /// Resolves <paramref name="model"/> (null: the default model) and <paramref name="version"/> (null: its latest ready
@@ -292,6 +299,7 @@ public sealed partial class ModelCatalog : IDisposable
                 Publish();
             }
 
+            _initialSyncDone |= initial;
             return recheck;
         }
     }

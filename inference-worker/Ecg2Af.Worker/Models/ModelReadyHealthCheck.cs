@@ -5,12 +5,12 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 namespace Ecg2Af.Worker.Models;
 
 /// <summary>
-/// Ready (200) only while the default model serves and the worker is not draining for shutdown; Unhealthy (503)
-/// otherwise. A CPU fallback is reported as "degraded: cpu_fallback" in the description but stays ready.
+/// Ready (200) only once the models present at start-up are loaded (or refused), while the default model serves and
+/// the worker is not draining for shutdown; Unhealthy (503) otherwise. A CPU fallback is reported as "degraded: cpu_fallback" in the description but stays ready.
 /// </summary>
 internal sealed class ModelReadyHealthCheck(ModelCatalog catalog, InferenceScheduler scheduler, ModelRepositoryHost host) : IHealthCheck
 {
-    public static bool IsReady(ModelCatalog catalog, InferenceScheduler scheduler) => !scheduler.IsDraining && catalog.DefaultModelServes;
+    public static bool IsReady(ModelCatalog catalog, InferenceScheduler scheduler) => !scheduler.IsDraining && catalog.IsReady;
 
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
@@ -20,7 +20,7 @@ internal sealed class ModelReadyHealthCheck(ModelCatalog catalog, InferenceSched
         }
 
         var (_, served, _) = catalog.Resolve(catalog.DefaultModel, null);
-        if (served is null)
+        if (served is null || !catalog.IsReady)
         {
             return Task.FromResult(HealthCheckResult.Unhealthy($"model not ready: {host.Status}"));
         }

@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using System.Net;
+using Ecg2Af.Worker.Tests.InferenceProtocol;
+using static Ecg2Af.Worker.Tests.InferenceProtocol.OipClient;
+
+namespace Ecg2Af.Worker.Tests.Serving;
+
+/// <summary>
+/// A worker that runs one ECG per batch with small lanes (routine 2, batch 8, stat 4 items), so a handful of real
+/// stand-in requests saturate it.
+/// </summary>
+public sealed class SmallQueueWorkerFixture(StandInRepository repository) : IAsyncLifetime
+{
+    internal WorkerProcess Worker { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Worker = await WorkerProcess.StartAsync(repository.Root, Settings.Of(
+        ("Serving__MaxBatchSize", 1),
+        ("Serving__QueueCapacity__Routine", 2),
+        ("Serving__QueueCapacity__Batch", 8),
+        ("Serving__QueueCapacity__Stat", 4),
+        ("Serving__ShedUnreachableDeadlines", false)));
+
+    public async Task DisposeAsync() => await Worker.DisposeAsync();
+}
+
+[Collection(WorkerProcessCollection.Name)]
+public sealed class AdmissionTests(SmallQueueWorkerFixture fixture) : IClassFixture<SmallQueueWorkerFixture>
+{
+    private const string Infer = "/v2/models/ecg2af/infer";
+
+    private WorkerProcess Worker => fixture.Worker;
+
+    [Fact]
+    public async Task Infer_FloodBeyondQueueBound_503WithRetryAfterWhileAdmittedRequestsComplete()
+    {
+        var flood = await Task.WhenAll(Enumerable.Range(0, 12).Select(i => InferAsync(Worker.Client, Infer, Binary(RandomEcg(i)))));
+
+        var ok = flood.Where(r => r.Status == HttpStatusCode.OK).ToList();
+        var refused = flood.Where(r => r.Status == HttpStatusCode.ServiceUnavailable).ToList();
+        Assert.Equal(flood.Length, ok.Count + refused.Count);
+        Assert.NotEmpty(refused);
+        Assert.True(ok.Count >= 3, $"{ok.Count} admitted");
+        foreach (var response in refused)
+        {
+            Assert.True(response.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));
+            Assert.Contains("queue is full", (string)response.Json["error"]!, StringComparison.Ordinal);
+        }
+
+        Assert.All(ok, r => Assert.Equal(4, r.Json["outputs"]!.AsArray().Count));
+    }
+
+    [Fact]
+    public async Task Infer_DeadlinePassesWhileQueued_504AndNeverComputed()
+    {
+        var runsBefore = await Worker.MetricAsync("ecg2af_inference_batch_size_count", "model=\"ecg2af\"");
+        var backlog = Enumerable.Range(0, 4)
+            .Select(i => InferAsync(Worker.Client, Infer, Binary(RandomEcg(20 + i)), ("X-Ecg2Af-Priority", "batch")))
+            .ToList();
+        await WorkerProcess.WaitUntilAsync(
+            async () => await Worker.MetricAsync("ecg2af_inference_queue_depth", "priority=\"batch\"") >= 2, TimeSpan.FromSeconds(30), "a queued backlog");
+
+        var expired = await InferAsync(Worker.Client, Infer, Binary(RandomEcg(30)), ("X-Ecg2Af-Priority", "batch"), ("X-Ecg2Af-Deadline-Ms", "100"));
+        var done = await Task.WhenAll(backlog);
+
+        Assert.Equal(HttpStatusCode.GatewayTimeout, expired.Status);
+        Assert.Contains("not computed", (string)expired.Json["error"]!, StringComparison.Ordinal);
+        Assert.All(done, r => Assert.Equal(HttpStatusCode.OK, r.Status));
+        Assert.Equal(runsBefore + 4, await Worker.MetricAsync("ecg2af_inference_batch_size_count", "model=\"ecg2af\""));
+        Assert.True(await Worker.MetricAsync("ecg2af_inference_requests_total", "outcome=\"deadline_exceeded\"") >= 1);
+    }
+
+    [Fact]
+    public async Task Infer_StatBehindBatchBacklog_OvertakesIt()
+    {
+        var finished = new List<string>();
+        async Task Track(string name, Task<OipResponse> request)
+        {
+            var response = await request;
+            Assert.Equal(HttpStatusCode.OK, response.Status);
+            lock (finished)
+            {
+                finished.Add(name);
+            }
+        }
+
+        var backlog = Enumerable.Range(0, 5)
+            .Select(i => Track($"batch-{i}", InferAsync(Worker.Client, Infer, Binary(RandomEcg(40 + i)), ("X-Ecg2Af-Priority", "batch"))))
+            .ToList();
+        await WorkerProcess.WaitUntilAsync(
+            async () => await Worker.MetricAsync("ecg2af_inference_queue_depth", "priority=\"batch\"") >= 3, TimeSpan.FromSeconds(30), "a queued backlog");
+
+        var watch = Stopwatch.StartNew();
+        var stat = InferAsync(Worker.Client, Infer, Json(RandomEcg(50), parameters: new() { ["priority"] = "stat" }));
+        await Task.WhenAll([Track("stat", stat), .. backlog]);
+
+        // Strict lanes: the stat request runs as soon as the batch in progress ends, ahead of every queued batch item.
+        var position = finished.IndexOf("stat");
+        Assert.True(finished.Count - position - 1 >= 3, $"completion order: {string.Join(", ", finished)} ({watch.ElapsedMilliseconds} ms)");
+        Assert.Equal("stat", (string)(await stat).Json["parameters"]!["priority"]!);
+    }
+}
