@@ -9,16 +9,19 @@ internal sealed record BenchmarkOptions
     public IReadOnlyList<int> BatchSizes { get; init; } = [1, 4, 8, 16, 32];
 
     /// <summary>Measured seconds per raw batch size (after one warm-up run; at least two runs).</summary>
-    public double RawSeconds { get; init; } = 8;
+    public double RawSeconds { get; init; } = 5;
 
     /// <summary>Warm-up seconds before each HTTP phase (not measured).</summary>
-    public double WarmupSeconds { get; init; } = 8;
+    public double WarmupSeconds { get; init; } = 5;
 
-    /// <summary>Measured seconds of the saturation and the 70 % load phases.</summary>
-    public double LoadSeconds { get; init; } = 30;
+    /// <summary>Measured seconds of each saturation and each loaded-latency phase.</summary>
+    public double LoadSeconds { get; init; } = 20;
 
-    /// <summary>Sequential requests for the unloaded latency.</summary>
-    public int UnloadedRequests { get; init; } = 30;
+    /// <summary>Sequential requests for each unloaded latency measurement.</summary>
+    public int UnloadedRequests { get; init; } = 20;
+
+    /// <summary>Rounds of (raw sweep, saturation) and of (unloaded, loaded) latency; ratios are their medians.</summary>
+    public int Rounds { get; init; } = 3;
 
     /// <summary>The offered load of the latency phase, as a fraction of the measured peak.</summary>
     public double LoadFraction { get; init; } = 0.7;
@@ -48,6 +51,7 @@ internal sealed record BenchmarkOptions
                 "--warmup-seconds" => options with { WarmupSeconds = Double(value) },
                 "--load-seconds" => options with { LoadSeconds = Double(value) },
                 "--unloaded-requests" => options with { UnloadedRequests = Int(value) },
+                "--rounds" => options with { Rounds = Int(value) },
                 "--load-fraction" => options with { LoadFraction = Double(value) },
                 "--loops" => options with { Loops = Int(value) },
                 "--max-batch" => options with { MaxBatchSize = Int(value) },
