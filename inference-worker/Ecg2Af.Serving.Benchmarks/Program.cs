@@ -13,8 +13,8 @@ using Ecg2Af.Serving.Benchmarks;
 //   2. the real worker process over HTTP (OIP binary tensors) at saturation, closed loop;
 //   3. unloaded latency (one request at a time) and latency at 70 % of the measured peak, open loop at a constant
 //      rate, latency counted from each request's scheduled send time (no coordinated omission).
-// Phases 1-2 and 3 each repeat in rounds that alternate raw and HTTP measurements, so a change in background load
-// hits both sides of a ratio; the report gives every round and the median ratio.
+// The phases repeat in rounds (raw, saturation, unloaded, loaded), so a change in background load hits both sides of
+// each ratio; the report gives every round and the median ratios.
 var options = BenchmarkOptions.Parse(args);
 var culture = CultureInfo.InvariantCulture;
 var report = new StringBuilder();
@@ -75,8 +75,10 @@ try
     using var load = new HttpLoad(worker.Url);
     var concurrency = Math.Max(8, 2 * maxBatch * options.Loops);
 
-    // Throughput rounds: raw sweep, then the worker at saturation.
+    // Each round: raw sweep, the worker at saturation, unloaded latency, then an open loop at the load fraction of
+    // this round's saturation throughput (so the offered load follows the capacity the machine gives right now).
     var throughputRounds = new List<(double BestRaw, int BestBatch, LoadResult Saturation, double AverageBatch, double ComputeRate)>();
+    var latencyRounds = new List<(double Rate, LoadResult Unloaded, LoadResult Loaded)>();
     for (var round = 0; round < options.Rounds; round++)
     {
         if (round > 0)
@@ -91,17 +93,11 @@ try
         var items = after.Items - before.Items;
         throughputRounds.Add((best.Throughput, best.Batch, saturation, items / Math.Max(1, after.Runs - before.Runs),
             items / Math.Max(1e-9, after.ComputeSeconds - before.ComputeSeconds)));
-    }
 
-    // Latency rounds: unloaded, then an open loop at the load fraction of the median saturation throughput.
-    var peak = Median(throughputRounds.Select(r => r.Saturation.Throughput));
-    var rate = options.LoadFraction * peak;
-    var latencyRounds = new List<(LoadResult Unloaded, LoadResult Loaded)>();
-    for (var round = 0; round < options.Rounds; round++)
-    {
         var unloaded = await load.SequentialAsync(options.UnloadedRequests);
+        var rate = options.LoadFraction * saturation.Throughput;
         var loaded = await load.OpenLoopAsync(rate, options.WarmupSeconds, options.LoadSeconds);
-        latencyRounds.Add((unloaded, loaded));
+        latencyRounds.Add((rate, unloaded, loaded));
     }
 
     Line("");
@@ -130,15 +126,15 @@ try
 
     Line("");
     Line(string.Create(culture,
-        $"Latency: {options.UnloadedRequests} sequential requests unloaded; then an open loop at {rate:F2} req/s ({options.LoadFraction:P0} of the median peak {peak:F2}) for {options.LoadSeconds:F0} s after {options.WarmupSeconds:F0} s, latency from the scheduled send time:"));
+        $"Latency: {options.UnloadedRequests} sequential requests unloaded; then an open loop at {options.LoadFraction:P0} of the round's saturation throughput for {options.LoadSeconds:F0} s after {options.WarmupSeconds:F0} s, latency from each request's scheduled send time:"));
     Line("");
-    Line("| round | unloaded p50 / p99 ms | loaded achieved req/s | loaded p50 / p99 / max ms | late sends | ratio p99 ÷ unloaded p50 |");
+    Line("| round | unloaded p50 / p99 ms | offered → achieved req/s | loaded p50 / p99 / max ms | late sends | ratio p99 ÷ unloaded p50 |");
     Line("|---:|---:|---:|---:|---:|---:|");
     for (var i = 0; i < latencyRounds.Count; i++)
     {
-        var (u, l) = latencyRounds[i];
+        var (rate, u, l) = latencyRounds[i];
         Line(string.Create(culture,
-            $"| {i + 1} | {u.P50:F0} / {u.P99:F0} | {l.Throughput:F2} ({l.Ok} ok, {l.Failed} failed) | {l.P50:F0} / {l.P99:F0} / {l.Max:F0} | {l.Late} | {l.P99 / u.P50:F2} |"));
+            $"| {i + 1} | {u.P50:F0} / {u.P99:F0} | {rate:F2} → {l.Throughput:F2} ({l.Ok} ok, {l.Failed} failed) | {l.P50:F0} / {l.P99:F0} / {l.Max:F0} | {l.Late} | {l.P99 / u.P50:F2} |"));
     }
 
     var throughputRatio = Median(throughputRounds.Select(r => r.Saturation.Throughput / r.BestRaw));
