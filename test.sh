@@ -5,7 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # Debian packages the tests use (installed only when missing).
-packages=()
+#   postgresql: the audit tests start their own throwaway server (initdb + pg_ctl on a loopback port).
+#   chromium:   the web tests drive /usr/bin/chromium through Playwright (no browser download).
+packages=(postgresql chromium)
 need=()
 for pkg in "${packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")

@@ -16,12 +16,23 @@ public sealed class LocalCluster : IAsyncDisposable
     private readonly ServiceProcess?[] _workers;
     private readonly int[] _workerPorts;
     private readonly string? _ownedRepository;
+    private readonly string? _ownedAuditFolder;
 
     private LocalCluster(LocalClusterOptions options, string modelRepository, string? ownedRepository)
     {
         _options = options;
         ModelRepository = modelRepository;
         _ownedRepository = ownedRepository;
+        if (!options.WorkerSettings.ContainsKey("Audit__SqlitePath") && !options.WorkerSettings.ContainsKey("Audit__PostgresConnectionString"))
+        {
+            // Unless told otherwise, the workers share one audit file of the cluster's own, not one beside the binaries.
+            _ownedAuditFolder = Directory.CreateTempSubdirectory("ecg2af-audit-").FullName;
+            AuditSqlitePath = Path.Combine(_ownedAuditFolder, "audit.db");
+        }
+        else
+        {
+            AuditSqlitePath = options.WorkerSettings.GetValueOrDefault("Audit__SqlitePath");
+        }
         _workers = new ServiceProcess?[options.Workers];
         _workerPorts = new int[options.Workers];
     }
@@ -31,6 +42,9 @@ public sealed class LocalCluster : IAsyncDisposable
     public Uri GatewayUrl => Gateway.Url;
 
     public string ModelRepository { get; }
+
+    /// <summary>The SQLite audit file the workers share (null when they were given a PostgreSQL connection string).</summary>
+    public string? AuditSqlitePath { get; }
 
     public IReadOnlyList<Uri> WorkerUrls => _workerPorts.Select(p => new Uri($"http://127.0.0.1:{p}/")).ToList();
 
@@ -105,6 +119,11 @@ public sealed class LocalCluster : IAsyncDisposable
         {
             Directory.Delete(_ownedRepository, recursive: true);
         }
+
+        if (_ownedAuditFolder is not null && Directory.Exists(_ownedAuditFolder))
+        {
+            Directory.Delete(_ownedAuditFolder, recursive: true);
+        }
     }
 
     /// <summary>Polls <c>/health/ready</c> until it answers 200.</summary>
@@ -153,6 +172,11 @@ public sealed class LocalCluster : IAsyncDisposable
             ["Model__RepositoryPath"] = ModelRepository,
             ["Worker__InstanceId"] = WorkerId(index),
         };
+        if (_ownedAuditFolder is not null)
+        {
+            environment["Audit__SqlitePath"] = AuditSqlitePath!;
+        }
+
         var worker = await ServiceProcess.StartAsync(WorkerId(index), RepositoryLayout.WorkerDll, environment, port,
             _options.StartTimeout, cancellationToken);
         _workers[index] = worker;

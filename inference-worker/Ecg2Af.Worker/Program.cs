@@ -1,4 +1,5 @@
 using Ecg2Af.Worker;
+using Ecg2Af.Worker.Audit;
 using Ecg2Af.Worker.InferenceProtocol;
 using Ecg2Af.Worker.Models;
 using Ecg2Af.Worker.Predictions;
@@ -10,6 +11,7 @@ builder.AddServiceDefaults();
 builder.AddUploads();
 builder.AddModelServing();
 builder.AddPredictions();
+builder.AddAudit();
 
 var app = builder.Build();
 app.UseServiceDefaults();
@@ -18,4 +20,5 @@ app.MapDefaultEndpoints();
 app.MapPredictionsApi();
 app.MapInferenceProtocol();
 app.MapPreprocessApi();
+app.MapAuditApi();
 app.Run();

@@ -3,6 +3,7 @@ using Ecg2Af.Ecg;
 using Ecg2Af.Inference.Repository;
 using Ecg2Af.Inference.Scoring;
 using Ecg2Af.Inference.Serving;
+using Ecg2Af.Worker.Audit;
 using Ecg2Af.Worker.Serving;
 using Ecg2Af.Worker.Uploads;
 using Microsoft.Extensions.Options;
@@ -16,7 +17,8 @@ internal static class PredictionsApi
     {
         app.MapPost("/api/v1/predictions", PredictAsync)
             .DisableAntiforgery()
-            .WithName("Predict");
+            .WithName("Predict")
+            .WithAudit();
         return app;
     }
 
@@ -82,8 +84,8 @@ internal static class PredictionsApi
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            // The client went away; its request left the queue without being computed.
-            return TypedResults.Empty;
+            // The client went away; its request left the queue without being computed (499: client closed request).
+            return TypedResults.StatusCode(499);
         }
 
         var outputs = result.Outputs;

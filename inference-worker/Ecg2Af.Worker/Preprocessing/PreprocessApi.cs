@@ -41,17 +41,7 @@ internal static class PreprocessApi
         {
             if (stage == "mv")
             {
-                var (recording, derived) = DerivedLeads.Complete(EcgReader.Read(upload.Files, upload.ReadOptions));
-                return TypedResults.Ok(new MillivoltLeads(
-                    recording.Format,
-                    recording.RecordName,
-                    recording.SampleRateHz,
-                    recording.SampleCount,
-                    "mV",
-                    Leads.Standard12.Where(recording.Leads.ContainsKey).ToDictionary(l => l, l => recording.Leads[l]),
-                    derived,
-                    recording.QualityFlags,
-                    recording.Warnings));
+                return TypedResults.Ok(MillivoltView.From(EcgReader.Read(upload.Files, upload.ReadOptions)));
             }
 
             var (status, served, message) = models.Resolve(
@@ -64,28 +54,7 @@ internal static class PreprocessApi
             var model = served.Model;
 
             var input = ScoringPipeline.Prepare(upload.Files, upload.ReadOptions, model.Signature);
-            var prepared = input.Prepared;
-            var channels = prepared.Leads.Count;
-            var rows = new float[prepared.Samples][];
-            for (var t = 0; t < rows.Length; t++)
-            {
-                rows[t] = prepared.Data.AsSpan(t * channels, channels).ToArray();
-            }
-
-            var spec = model.Signature.Input;
-            return TypedResults.Ok(new ModelInput(
-                model.Name,
-                model.Version,
-                spec.Name,
-                prepared.Leads,
-                spec.SampleRateHz,
-                prepared.Samples,
-                new NormalizationFacts(spec.Normalization, prepared.Mean, prepared.Std, spec.Epsilon),
-                input.Recording.Format,
-                prepared.LeadsDerived,
-                prepared.QualityFlags,
-                prepared.Warnings,
-                rows));
+            return TypedResults.Ok(ModelInputView.From(model.Signature, input));
         }
         catch (EcgFormatException e)
         {
@@ -93,32 +62,3 @@ internal static class PreprocessApi
         }
     }
 }
-
-internal sealed record NormalizationFacts(NormalizationKind Kind, double Mean, double Std, double Epsilon);
-
-/// <summary>The model stage: <c>data[t][c]</c> is exactly the tensor row the model receives.</summary>
-internal sealed record ModelInput(
-    string Model,
-    string Version,
-    string InputName,
-    IReadOnlyList<string> Leads,
-    double SampleRateHz,
-    int Samples,
-    NormalizationFacts Normalization,
-    string Format,
-    IReadOnlyList<string> LeadsDerived,
-    IReadOnlyList<string> QualityFlags,
-    IReadOnlyList<string> Warnings,
-    float[][] Data);
-
-/// <summary>The millivolt stage: each lead at the source rate.</summary>
-internal sealed record MillivoltLeads(
-    string Format,
-    string? RecordName,
-    double SampleRateHz,
-    int Samples,
-    string Units,
-    IReadOnlyDictionary<string, float[]> Leads,
-    IReadOnlyList<string> LeadsDerived,
-    IReadOnlyList<string> QualityFlags,
-    IReadOnlyList<string> Warnings);

@@ -1,0 +1,325 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Ecg2Af.Audit;
+using Ecg2Af.LocalCluster;
+
+namespace Ecg2Af.Worker.Tests.Audit;
+
+/// <summary>The audit test classes share the machine's two cores: run them one after the other.</summary>
+[CollectionDefinition(Name)]
+public sealed class AuditClusters
+{
+    public const string Name = "audit clusters";
+}
+
+[Collection(AuditClusters.Name)]
+public sealed class SqliteAuditTrailTests(SqliteAuditClusterFixture fixture)
+    : AuditTrailTests<SqliteAuditClusterFixture>(fixture), IClassFixture<SqliteAuditClusterFixture>;
+
+[Collection(AuditClusters.Name)]
+public sealed class PostgresAuditTrailTests(PostgresAuditClusterFixture fixture)
+    : AuditTrailTests<PostgresAuditClusterFixture>(fixture), IClassFixture<PostgresAuditClusterFixture>;
+
+/// <summary>
+/// The audit trail through real processes: the gateway, two workers sharing one store (SQLite file or PostgreSQL
+/// server), and the store read back from the test.
+/// </summary>
+public abstract class AuditTrailTests<TFixture>(TFixture fixture)
+    where TFixture : AuditClusterFixture
+{
+    private static readonly HttpClient Client = new() { Timeout = TimeSpan.FromSeconds(120) };
+
+    private static readonly IReadOnlyList<UploadFile>[] Inputs =
+    [
+        [Sample("muse-xml", "muse-sinus.xml")],
+        [Sample("hl7-aecg", "Example_aECG.xml")],
+        [Sample("wfdb", "muse-af.hea"), Sample("wfdb", "muse-af.dat")],
+        [new UploadFile("notes.txt", Encoding.UTF8.GetBytes("Shopping list: milk, eggs, bread.\n"))],
+    ];
+
+    private LocalCluster.LocalCluster Cluster => fixture.Cluster;
+
+    private Uri GatewayPredictions => new(Cluster.GatewayUrl, "/api/v1/predictions");
+
+    [Fact]
+    public async Task ConcurrentRequests_ThroughGateway_ExactlyOneRecordEachWithHashesAndClientAddress()
+    {
+        const int n = 12;
+        var since = DateTimeOffset.UtcNow.AddSeconds(-1);
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var sent = await Task.WhenAll(Enumerable.Range(0, n).Select(async i =>
+        {
+            var address = LoopbackClients.Address(40 + i);
+            using var client = LoopbackClients.Create(address, TimeSpan.FromSeconds(120));
+            var files = Inputs[i % Inputs.Length];
+            var person = ($"Audit Client {i} {run}", $"client{i}.{run}@example.org");
+            using var response = await client.PostAsync(GatewayPredictions, Upload(files, person.Item1, person.Item2));
+            var body = await response.Content.ReadAsStringAsync();
+            return new Sent(address, files, person.Item1, person.Item2, (int)response.StatusCode, AuditId(response),
+                response.Headers.GetValues("X-Ecg2Af-Worker").Single(), body);
+        }));
+
+        await using var store = fixture.OpenStore();
+        var records = await store.QueryAsync(new AuditQuery(From: since, Limit: 10_000));
+        var mine = records.Where(r => r.Email is not null && r.Email.EndsWith($".{run}@example.org", StringComparison.Ordinal)).ToList();
+
+        Assert.Equal(n, sent.Select(s => s.AuditId).Distinct().Count());
+        Assert.Equal(n, mine.Count);
+        Assert.Equal(sent.Select(s => s.AuditId).Order(), mine.Select(r => r.RequestId).Order());
+        Assert.True(sent.Select(s => s.Worker).Distinct().Count() > 1, "the clients should have been spread over both workers");
+        foreach (var s in sent)
+        {
+            var record = mine.Single(r => r.RequestId == s.AuditId);
+            Assert.Equal(s.Name, record.Name);
+            Assert.Equal(s.Address.ToString(), record.ClientIp);
+            Assert.Equal(s.Status, record.StatusCode);
+            Assert.Equal(s.Worker, record.Worker);
+            Assert.Equal("predict", record.Operation);
+            Assert.Equal(s.Files.Select(f => (f.Name, (long)f.Content.Length, Sha256(f.Content))),
+                record.Files.Select(f => (f.Name, f.Size, f.Sha256)));
+            Assert.True(record.LatencyMs > 0);
+            if (s.Files[0].Name == "notes.txt")
+            {
+                Assert.True(s.Status is 415 or 422, s.Body);
+                Assert.Null(record.Result);
+                Assert.NotNull(record.Error);
+                continue;
+            }
+
+            Assert.Equal(200, s.Status);
+            using var json = JsonDocument.Parse(s.Body);
+            var model = json.RootElement.GetProperty("model");
+            Assert.Equal(json.RootElement.GetProperty("id").GetString(), record.RequestId);
+            Assert.Equal(json.RootElement.GetProperty("input").GetProperty("format").GetString(), record.Format);
+            Assert.Equal(model.GetProperty("name").GetString(), record.ModelName);
+            Assert.Equal(model.GetProperty("version").GetString(), record.ModelVersion);
+            Assert.Equal(model.GetProperty("sha256").GetString(), record.ModelSha256);
+            Assert.Equal(model.GetProperty("execution_provider").GetString(), record.ExecutionProvider);
+            using var result = JsonDocument.Parse(record.Result!);
+            Assert.Equal(json.RootElement.GetProperty("result").GetProperty("af_risk").GetProperty("probability").GetDouble(),
+                result.RootElement.GetProperty("af_risk").GetDouble());
+        }
+    }
+
+    [Fact]
+    public async Task WorkerKilledRightAfterResponse_RecordIsCommittedAndReadable()
+    {
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var files = Inputs[2];
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(Cluster.WorkerUrls[0], "/api/v1/predictions"))
+        {
+            Content = Upload(files, $"Killed Worker {run}", $"killed.{run}@example.org"),
+        };
+        var killed = false;
+        try
+        {
+            string id;
+            // SIGKILL as soon as the status line and headers arrive, before the body is read.
+            using (var response = await Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead))
+            {
+                await Cluster.KillWorkerAsync(0);
+                killed = true;
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                id = AuditId(response);
+            }
+
+            await using var store = fixture.OpenStore();
+            var record = (await store.QueryAsync(new AuditQuery(Email: $"killed.{run}@example.org"))).Single();
+            Assert.Equal(id, record.RequestId);
+            Assert.Equal(200, record.StatusCode);
+            Assert.Equal($"Killed Worker {run}", record.Name);
+            Assert.Equal(files.Select(f => Sha256(f.Content)), record.Files.Select(f => f.Sha256));
+            Assert.Equal("wfdb", record.Format);
+        }
+        finally
+        {
+            if (killed)
+            {
+                await Cluster.RestartWorkerAsync(0);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task StoreDown_Prediction503WithoutResult_NothingRecorded_ThenServesAgain()
+    {
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var email = $"down.{run}@example.org";
+        string refusedId;
+        await using (await fixture.TakeStoreDownAsync())
+        {
+            using var response = await Client.PostAsync(GatewayPredictions, Upload(Inputs[0], $"Store Down {run}", email));
+            var body = await response.Content.ReadAsStringAsync();
+
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            Assert.NotNull(response.Headers.RetryAfter);
+            using var problem = JsonDocument.Parse(body);
+            Assert.Equal("Audit trail unavailable", problem.RootElement.GetProperty("title").GetString());
+            Assert.False(problem.RootElement.TryGetProperty("result", out _));
+            Assert.DoesNotContain("af_risk", body, StringComparison.Ordinal);
+            Assert.DoesNotContain("survival", body, StringComparison.Ordinal);
+            refusedId = AuditId(response);
+        }
+
+        // Back up: served again (PostgreSQL's pool may need a try or two to drop connections the restart cut).
+        HttpStatusCode status = 0;
+        for (var attempt = 0; attempt < 10 && status != HttpStatusCode.OK; attempt++)
+        {
+            using var again = await Client.PostAsync(GatewayPredictions, Upload(Inputs[0], $"Store Up {run}", email));
+            status = again.StatusCode;
+            if (status != HttpStatusCode.OK)
+            {
+                await Task.Delay(500);
+            }
+        }
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        await using var store = fixture.OpenStore();
+        var records = await store.QueryAsync(new AuditQuery(Email: email));
+        Assert.DoesNotContain(records, r => r.RequestId == refusedId);
+        Assert.Contains(records, r => r.StatusCode == 200 && r.Name == $"Store Up {run}");
+    }
+
+    [Fact]
+    public async Task AuditEndpoint_KeyRequired_FiltersByTimeAndEmail_JsonAndCsv()
+    {
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var since = DateTimeOffset.UtcNow.AddSeconds(-1);
+        var email = $"query.{run}@example.org";
+        using (var ok = await Client.PostAsync(GatewayPredictions, Upload(Inputs[1], $"Query Person {run}", email)))
+        {
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        }
+
+        using (var other = await Client.PostAsync(GatewayPredictions, Upload(Inputs[0], $"Other Person {run}", $"other.{run}@example.org")))
+        {
+            Assert.Equal(HttpStatusCode.OK, other.StatusCode);
+        }
+
+        var from = Uri.EscapeDataString(since.ToString("O", CultureInfo.InvariantCulture));
+        var audit = new Uri(Cluster.GatewayUrl, $"/api/v1/audit?from={from}");
+        using (var noKey = await Client.GetAsync(audit))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, noKey.StatusCode);
+        }
+
+        using (var wrongKey = await Client.SendAsync(AuditRequest(audit, key: "not-the-key-0123456789")))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, wrongKey.StatusCode);
+        }
+
+        using (var json = await Client.SendAsync(AuditRequest(audit, email: email.ToUpperInvariant())))
+        {
+            Assert.Equal(HttpStatusCode.OK, json.StatusCode);
+            using var page = JsonDocument.Parse(await json.Content.ReadAsStringAsync());
+            var record = Assert.Single(page.RootElement.GetProperty("records").EnumerateArray());
+            Assert.Equal(email, record.GetProperty("email").GetString());
+            Assert.Equal($"Query Person {run}", record.GetProperty("name").GetString());
+            Assert.Equal(Sha256(Inputs[1][0].Content), record.GetProperty("files")[0].GetProperty("sha256").GetString());
+            Assert.Equal("hl7-aecg", record.GetProperty("format").GetString());
+            Assert.True(record.GetProperty("result").GetProperty("af_risk").GetDouble() is > 0 and < 1);
+        }
+
+        using (var csv = await Client.SendAsync(AuditRequest(audit, email: email, accept: "text/csv")))
+        {
+            Assert.Equal("text/csv", csv.Content.Headers.ContentType?.MediaType);
+            var lines = (await csv.Content.ReadAsStringAsync()).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+            Assert.Equal(AuditCsv.Header, lines[0]);
+            Assert.Single(lines.Skip(1));
+            Assert.Contains($"Query Person {run},{email}", lines[1], StringComparison.Ordinal);
+        }
+
+        using (var limited = await Client.SendAsync(AuditRequest(new Uri(audit + "&limit=1"))))
+        {
+            using var page = JsonDocument.Parse(await limited.Content.ReadAsStringAsync());
+            Assert.Equal(1, page.RootElement.GetProperty("count").GetInt32());
+            Assert.True(page.RootElement.GetProperty("truncated").GetBoolean());
+        }
+
+        using var inUrl = await Client.SendAsync(AuditRequest(new Uri(audit + "&email=" + Uri.EscapeDataString(email))));
+        Assert.Equal(HttpStatusCode.BadRequest, inUrl.StatusCode);
+        using var errors = JsonDocument.Parse(await inUrl.Content.ReadAsStringAsync());
+        Assert.Contains("X-Audit-Email", errors.RootElement.GetProperty("errors").GetProperty("email")[0].GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Store_Query_FromInclusiveToExclusiveEmailIgnoresCaseOldestFirst()
+    {
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var t0 = new DateTimeOffset(2001, 2, 3, 4, 5, 6, TimeSpan.Zero).AddTicks(1234560);
+        await using var store = fixture.OpenStore();
+        for (var i = 0; i < 4; i++)
+        {
+            await store.WriteAsync(new AuditRecord
+            {
+                RequestId = $"{run}-{i}",
+                Time = t0.AddMinutes(i),
+                Operation = "predict",
+                Email = i % 2 == 0 ? $"Even.{run}@Example.org" : $"odd.{run}@example.org",
+                Name = $"Person {i}",
+                Files = [new AuditFile("a.xml", 10 + i, new string('a', 64))],
+                StatusCode = 200,
+                LatencyMs = 1.5,
+            });
+        }
+
+        var range = await store.QueryAsync(new AuditQuery(From: t0.AddMinutes(1), To: t0.AddMinutes(3)));
+        var even = await store.QueryAsync(new AuditQuery(Email: $"even.{run}@example.ORG"));
+
+        Assert.Equal([$"{run}-1", $"{run}-2"], range.Select(r => r.RequestId));
+        Assert.Equal([$"{run}-0", $"{run}-2"], even.Select(r => r.RequestId));
+        Assert.Equal(t0, even[0].Time);
+        Assert.Equal(12, even[1].Files.Single().Size);
+    }
+
+    private static HttpRequestMessage AuditRequest(Uri uri, string key = AuditClusterFixture.AdminKey, string? email = null, string? accept = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, uri);
+        request.Headers.Add("X-Api-Key", key);
+        if (email is not null)
+        {
+            request.Headers.Add("X-Audit-Email", email);
+        }
+
+        if (accept is not null)
+        {
+            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(accept));
+        }
+
+        return request;
+    }
+
+    private static string AuditId(HttpResponseMessage response) => response.Headers.GetValues("X-Ecg2Af-Audit-Id").Single();
+
+    private static UploadFile Sample(params string[] path) =>
+        new(path[^1], File.ReadAllBytes(RepositoryLayout.SharedFile(["ecg-samples", .. path])));
+
+    private static string Sha256(byte[] content) => Convert.ToHexStringLower(SHA256.HashData(content));
+
+    private static MultipartFormDataContent Upload(IReadOnlyList<UploadFile> files, string name, string email)
+    {
+        var content = new MultipartFormDataContent
+        {
+            { new StringContent(name), "name" },
+            { new StringContent(email), "email" },
+        };
+        foreach (var file in files)
+        {
+            var part = new ByteArrayContent(file.Content);
+            part.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+            content.Add(part, "ecg", file.Name);
+        }
+
+        return content;
+    }
+
+    private sealed record UploadFile(string Name, byte[] Content);
+
+    private sealed record Sent(
+        IPAddress Address, IReadOnlyList<UploadFile> Files, string Name, string Email, int Status, string AuditId, string Worker, string Body);
+}

@@ -1,0 +1,152 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Ecg2Af.Audit;
+using Microsoft.Extensions.Options;
+
+namespace Ecg2Af.Worker.Audit;
+
+/// <summary>
+/// <c>GET /api/v1/audit</c>: audit records for administrators, as JSON or CSV. Mapped only when
+/// <c>Audit:AdminApiKey</c> is configured; every call must send that key in <c>X-Api-Key</c>.
+/// Filters: <c>from</c> and <c>to</c> (ISO 8601, from inclusive, to exclusive), <c>limit</c>, <c>format</c>
+/// (<c>json</c> or <c>csv</c>, or <c>Accept: text/csv</c>), and the email in the <c>X-Audit-Email</c> header: never
+/// in the URL, where proxies and access logs would keep it.
+/// </summary>
+internal static class AuditApi
+{
+    public const string KeyHeader = "X-Api-Key";
+    public const string EmailHeader = "X-Audit-Email";
+
+    public static IEndpointRouteBuilder MapAuditApi(this IEndpointRouteBuilder app)
+    {
+        var options = app.ServiceProvider.GetRequiredService<IOptions<AuditOptions>>().Value;
+        if (!string.IsNullOrEmpty(options.AdminApiKey))
+        {
+            app.MapGet("/api/v1/audit", QueryAsync).WithName("AuditQuery");
+        }
+
+        return app;
+    }
+
+    private static async Task<IResult> QueryAsync(
+        HttpContext http, IAuditStore store, IOptions<AuditOptions> options, ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        var logger = loggers.CreateLogger(typeof(AuditApi));
+        var settings = options.Value;
+        http.Response.Headers.CacheControl = "no-store";
+        if (!KeyMatches(http.Request.Headers[KeyHeader].ToString(), settings.AdminApiKey!))
+        {
+            logger.QueryUnauthorized();
+            http.Response.Headers.WWWAuthenticate = KeyHeader;
+            return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Audit key required",
+                detail: $"Send the administrator's audit key in the {KeyHeader} header.");
+        }
+
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        var query = http.Request.Query;
+        if (query.ContainsKey("email"))
+        {
+            errors["email"] = [$"Send the email filter in the {EmailHeader} header, not in the URL (URLs end up in proxy and access logs)."];
+        }
+
+        var from = Time(query["from"], "from", errors);
+        var to = Time(query["to"], "to", errors);
+        var limit = settings.MaxQueryRecords;
+        if (query["limit"].ToString() is { Length: > 0 } limitText
+            && (!int.TryParse(limitText, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit < 1 || limit > settings.MaxQueryRecords))
+        {
+            errors["limit"] = [$"limit must be a whole number from 1 to {settings.MaxQueryRecords}."];
+        }
+
+        var format = query["format"].ToString() is { Length: > 0 } f ? f.ToLowerInvariant()
+            : http.Request.Headers.Accept.ToString().Contains("text/csv", StringComparison.OrdinalIgnoreCase) ? "csv" : "json";
+        if (format is not ("json" or "csv"))
+        {
+            errors["format"] = ["format must be json or csv."];
+        }
+
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors, title: "The audit query is invalid");
+        }
+
+        var email = http.Request.Headers[EmailHeader].ToString().Trim();
+        IReadOnlyList<AuditRecord> records;
+        try
+        {
+            // One more than asked, to tell the caller whether the page was cut.
+            records = await store.QueryAsync(new AuditQuery(from, to, email.Length > 0 ? email : null, limit + 1), cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            logger.QueryFailed(store.Kind, e.GetType().Name, e.Message);
+            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Audit store unavailable",
+                detail: "The audit store could not be read. Retry shortly.");
+        }
+
+        var truncated = records.Count > limit;
+        var page = truncated ? records.Take(limit).ToList() : records;
+        http.Response.Headers["X-Audit-Truncated"] = truncated ? "true" : "false";
+        if (format == "csv")
+        {
+            var csv = new StringWriter(CultureInfo.InvariantCulture);
+            await AuditCsv.WriteAsync(csv, page, cancellationToken);
+            http.Response.Headers.ContentDisposition = "attachment; filename=\"ecg2af-audit.csv\"";
+            return TypedResults.Text(csv.ToString(), "text/csv; charset=utf-8");
+        }
+
+        return TypedResults.Ok(new AuditPage(page.Count, truncated, page.Select(AuditEntry.From).ToList()));
+    }
+
+    private static DateTimeOffset? Time(string? text, string field, Dictionary<string, string[]> errors)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return null;
+        }
+
+        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time))
+        {
+            return time;
+        }
+
+        errors[field] = [$"{field} must be an ISO 8601 time such as 2026-01-31T08:00:00Z."];
+        return null;
+    }
+
+    /// <summary>Compares the keys' hashes in constant time, so neither timing nor length gives the key away.</summary>
+    private static bool KeyMatches(string sent, string expected) =>
+        sent.Length > 0 && CryptographicOperations.FixedTimeEquals(
+            SHA256.HashData(Encoding.UTF8.GetBytes(sent)), SHA256.HashData(Encoding.UTF8.GetBytes(expected)));
+}
+
+internal sealed record AuditPage(int Count, bool Truncated, IReadOnlyList<AuditEntry> Records);
+
+/// <summary>A record as the audit endpoint returns it: the JSON columns (files, result, error) nested as JSON.</summary>
+internal sealed record AuditEntry(
+    string RequestId,
+    DateTimeOffset Time,
+    string Operation,
+    string? ClientIp,
+    string? Name,
+    string? Email,
+    IReadOnlyList<AuditFile> Files,
+    string? Format,
+    string? ModelName,
+    string? ModelVersion,
+    string? ModelSha256,
+    string? ExecutionProvider,
+    JsonElement? Result,
+    JsonElement? Error,
+    int StatusCode,
+    double LatencyMs,
+    string? Worker)
+{
+    public static AuditEntry From(AuditRecord r) => new(
+        r.RequestId, r.Time, r.Operation, r.ClientIp, r.Name, r.Email, r.Files, r.Format, r.ModelName, r.ModelVersion,
+        r.ModelSha256, r.ExecutionProvider, Parse(r.Result), Parse(r.Error), r.StatusCode, r.LatencyMs, r.Worker);
+
+    private static JsonElement? Parse(string? json) => json is null ? null : JsonDocument.Parse(json).RootElement.Clone();
+}

@@ -1,0 +1,85 @@
+using System.ComponentModel.DataAnnotations;
+using System.Net;
+using Npgsql;
+
+namespace Ecg2Af.Worker.Audit;
+
+/// <summary>The audit trail: where records go and who may read them. Section <c>Audit</c>.</summary>
+public sealed class AuditOptions : IValidatableObject
+{
+    public const string Section = "Audit";
+
+    /// <summary>
+    /// SQLite database file, used when no PostgreSQL connection string is set. Workers on one machine may share it
+    /// (WAL mode). Relative paths are taken from the working directory.
+    /// </summary>
+    [Required]
+    public string SqlitePath { get; set; } = "data/audit.db";
+
+    /// <summary>PostgreSQL (Npgsql) connection string; when set, records go to PostgreSQL instead of SQLite.</summary>
+    public string? PostgresConnectionString { get; set; }
+
+    /// <summary>How long a SQLite write waits for another process holding the write lock.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:05:00")]
+    public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Longest wait for one record to commit before the request is answered 503.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00")]
+    public TimeSpan WriteTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// True (default): a request whose record cannot be committed is answered 503 and its result is withheld.
+    /// False: the result is served anyway and the lost record is logged (without personal data).
+    /// </summary>
+    public bool RequireCommit { get; set; } = true;
+
+    /// <summary>Key for <c>GET /api/v1/audit</c> (header <c>X-Api-Key</c>). Unset: the endpoint does not exist.</summary>
+    public string? AdminApiKey { get; set; }
+
+    /// <summary>
+    /// Proxies (IP addresses or CIDR ranges) whose <c>X-Forwarded-For</c> is believed, besides 127.0.0.1 and ::1
+    /// (the gateway on the same machine).
+    /// </summary>
+    public string[] TrustedProxies { get; set; } = [];
+
+    /// <summary>Most records one audit query returns.</summary>
+    [Range(1, 1_000_000)]
+    public int MaxQueryRecords { get; set; } = 10_000;
+
+    public bool UsesPostgres => !string.IsNullOrWhiteSpace(PostgresConnectionString);
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (AdminApiKey is { } key && key.Length is > 0 and < 16)
+        {
+            yield return new ValidationResult("Audit:AdminApiKey must be at least 16 characters (or unset to disable the audit endpoint).", [nameof(AdminApiKey)]);
+        }
+
+        if (UsesPostgres && !IsConnectionString(PostgresConnectionString!))
+        {
+            yield return new ValidationResult("Audit:PostgresConnectionString is not a valid Npgsql connection string.", [nameof(PostgresConnectionString)]);
+        }
+
+        foreach (var proxy in TrustedProxies)
+        {
+            if (!IPAddress.TryParse(proxy, out _) && !IPNetwork.TryParse(proxy, out _))
+            {
+                yield return new ValidationResult($"Audit:TrustedProxies entry '{proxy}' is neither an IP address nor a CIDR range.", [nameof(TrustedProxies)]);
+            }
+        }
+    }
+
+    private static bool IsConnectionString(string value)
+    {
+        try
+        {
+            // Parsed only; the message (which may quote the string, password included) is never shown.
+            _ = new NpgsqlConnectionStringBuilder(value);
+            return true;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+}
