@@ -44,27 +44,27 @@ public sealed class HotReloadTests(StandInRepository repository, ITestOutputHelp
         File.Copy(Path.Combine(staging, ModelFiles.Signature), Path.Combine(v2, ModelFiles.Signature));
         await CopySlowlyAsync(Path.Combine(staging, ModelFiles.Onnx), Path.Combine(v2, ModelFiles.Onnx));
         Directory.Delete(staging, recursive: true);
-        await WaitForVersionAsync(served, "2");
+        await WaitForVersionAsync(worker, served, "2");
 
         // Version 3: a valid signature beside a model.onnx that is not a model.
         var v3 = Directory.CreateDirectory(Path.Combine(root, "ecg2af", "3")).FullName;
         var signature = ModelSignature.Load(Path.Combine(v2, ModelFiles.Signature)) with { Version = "3" };
         await File.WriteAllBytesAsync(Path.Combine(v3, ModelFiles.Onnx), new byte[4096]);
         signature.Save(Path.Combine(v3, ModelFiles.Signature));
-        await WorkerProcess.WaitUntilAsync(async () => await StateAsync(worker, "3") == "UNAVAILABLE", Patience, "version 3 to be refused");
+        await worker.WaitUntilAsync(async () => await StateAsync(worker, "3") == "UNAVAILABLE", Patience, "version 3 to be refused");
         var (readyStatus, ready) = await GetAsync(worker.Client, "/v2/models/ecg2af/versions/3/ready");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, readyStatus);
         Assert.False((bool)ready["ready"]!);
         Assert.True(await worker.MetricAsync("ecg2af_model_loads_total", "model=\"ecg2af\"", "outcome=\"refused\"") >= 1);
         var afterRefusal = served.Count;
-        await WorkerProcess.WaitUntilAsync(() => Task.FromResult(served.Count >= afterRefusal + 4), Patience, "requests after the refusal");
+        await worker.WaitUntilAsync(() => Task.FromResult(served.Count >= afterRefusal + 4), Patience, "requests after the refusal");
         Assert.All(served.Skip(afterRefusal), s => Assert.Equal("2", s.Version));
         var (_, metadata) = await GetAsync(worker.Client, "/v2/models/ecg2af");
         Assert.Equal(["1", "2"], metadata["versions"]!.AsArray().Select(v => (string)v!));
 
         // Removing version 2 hands traffic back to version 1; its in-flight requests finish on it.
         Directory.Delete(v2, recursive: true);
-        await WaitForVersionAsync(served, "1");
+        await WaitForVersionAsync(worker, served, "1");
 
         await stop.CancelAsync();
         await Task.WhenAll(clients);
@@ -73,10 +73,10 @@ public sealed class HotReloadTests(StandInRepository repository, ITestOutputHelp
         Assert.Contains(served, s => s.Version == "2");
     }
 
-    private static async Task WaitForVersionAsync(ConcurrentQueue<(HttpStatusCode Status, string? Version, string? Error)> served, string version)
+    private static async Task WaitForVersionAsync(WorkerProcess worker, ConcurrentQueue<(HttpStatusCode Status, string? Version, string? Error)> served, string version)
     {
         var seen = served.Count;
-        await WorkerProcess.WaitUntilAsync(
+        await worker.WaitUntilAsync(
             () => Task.FromResult(served.Skip(seen).Count(s => s.Version == version) >= 2), Patience, $"version {version} to serve");
     }
 

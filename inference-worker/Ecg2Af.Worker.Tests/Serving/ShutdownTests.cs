@@ -12,12 +12,12 @@ public sealed class ShutdownTests(StandInRepository repository)
         await using var worker = await WorkerProcess.StartAsync(repository.Root, Settings.Of(
             ("Serving__MaxBatchSize", 1), ("Serving__ShutdownReadinessDelay", "00:00:03"), ("Serving__DrainTimeout", "00:01:00")));
         var queued = Enumerable.Range(0, 5).Select(i => InferAsync(worker.Client, "/v2/models/ecg2af/infer", Binary(RandomEcg(60 + i)))).ToList();
-        await WorkerProcess.WaitUntilAsync(
+        await worker.WaitUntilAsync(
             async () => await worker.MetricAsync("ecg2af_inference_queue_depth") >= 2, TimeSpan.FromSeconds(30), "queued work");
 
         worker.Terminate();
 
-        await WorkerProcess.WaitUntilAsync(
+        await worker.WaitUntilAsync(
             async () => (await GetAsync(worker.Client, "/v2/health/ready")).Status == HttpStatusCode.ServiceUnavailable,
             TimeSpan.FromSeconds(5), "readiness to turn 503");
         using (var ready = await worker.Client.GetAsync(new Uri("/health/ready", UriKind.Relative)))
@@ -32,6 +32,6 @@ public sealed class ShutdownTests(StandInRepository repository)
 
         var results = await Task.WhenAll(queued);
         Assert.All(results, r => Assert.Equal(HttpStatusCode.OK, r.Status));
-        await WorkerProcess.WaitUntilAsync(() => Task.FromResult(worker.Process.HasExited), TimeSpan.FromSeconds(30), "the worker to exit");
+        await worker.WaitUntilAsync(() => Task.FromResult(worker.Process.HasExited), TimeSpan.FromSeconds(30), "the worker to exit");
     }
 }

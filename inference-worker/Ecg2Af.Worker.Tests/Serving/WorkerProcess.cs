@@ -81,15 +81,15 @@ internal sealed class WorkerProcess : IAsyncDisposable
         return sum;
     }
 
-    /// <summary>Polls until <paramref name="condition"/> holds (at most <paramref name="timeout"/>).</summary>
-    public static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
+    /// <summary>Polls until <paramref name="condition"/> holds (at most <paramref name="timeout"/>); a timeout reports the worker's log.</summary>
+    public async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (!await condition())
         {
             if (DateTime.UtcNow > deadline)
             {
-                throw new TimeoutException($"Timed out waiting for {what}.");
+                throw new TimeoutException($"Timed out after {timeout} waiting for {what}. Worker output:\n{Process.Output}");
             }
 
             await Task.Delay(50);
