@@ -8,20 +8,20 @@ internal sealed record BenchmarkOptions
     /// <summary>Batch sizes of the raw ONNX Runtime sweep.</summary>
     public IReadOnlyList<int> BatchSizes { get; init; } = [1, 4, 8, 16, 32];
 
-    /// <summary>Measured seconds per raw batch size (after one warm-up run; at least two runs).</summary>
-    public double RawSeconds { get; init; } = 5;
+    /// <summary>Measured seconds per raw measurement (after one warm-up run; at least two runs).</summary>
+    public double RawSeconds { get; init; } = 8;
 
     /// <summary>Warm-up seconds before each HTTP phase (not measured).</summary>
-    public double WarmupSeconds { get; init; } = 5;
+    public double WarmupSeconds { get; init; } = 3;
 
     /// <summary>Measured seconds of each saturation and each loaded-latency phase.</summary>
-    public double LoadSeconds { get; init; } = 20;
+    public double LoadSeconds { get; init; } = 15;
 
     /// <summary>Sequential requests for each unloaded latency measurement.</summary>
-    public int UnloadedRequests { get; init; } = 20;
+    public int UnloadedRequests { get; init; } = 12;
 
-    /// <summary>Rounds of (raw sweep, saturation) and of (unloaded, loaded) latency; ratios are their medians.</summary>
-    public int Rounds { get; init; } = 3;
+    /// <summary>Rounds of raw, saturation, unloaded and loaded measurements; the ratios are their medians.</summary>
+    public int Rounds { get; init; } = 5;
 
     /// <summary>The offered load of the latency phase, as a fraction of the measured peak.</summary>
     public double LoadFraction { get; init; } = 0.7;
