@@ -116,7 +116,11 @@ internal static class OipClient
         return content;
     }
 
-    public static async Task<OipResponse> InferAsync(HttpClient client, string path, HttpContent content, params (string Name, string Value)[] headers)
+    public static Task<OipResponse> InferAsync(HttpClient client, string path, HttpContent content, params (string Name, string Value)[] headers) =>
+        InferAsync(client, path, content, CancellationToken.None, headers);
+
+    public static async Task<OipResponse> InferAsync(
+        HttpClient client, string path, HttpContent content, CancellationToken cancellationToken, params (string Name, string Value)[] headers)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(path, UriKind.Relative)) { Content = content };
         foreach (var (name, value) in headers)
@@ -124,8 +128,8 @@ internal static class OipClient
             request.Headers.Add(name, value);
         }
 
-        using var response = await client.SendAsync(request);
-        var body = await response.Content.ReadAsByteArrayAsync();
+        using var response = await client.SendAsync(request, cancellationToken);
+        var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
         var jsonLength = response.Headers.TryGetValues(HeaderLength, out var values) ? int.Parse(values.Single(), CultureInfo.InvariantCulture) : body.Length;
         var json = JsonNode.Parse(body.AsSpan(0, jsonLength))!.AsObject();
         var binary = new Dictionary<string, float[]>(StringComparer.Ordinal);

@@ -69,6 +69,31 @@ public sealed class AdmissionTests(SmallQueueWorkerFixture fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task Infer_ClientGoesAwayWhileQueued_LeavesTheQueueAndIsNeverComputed()
+    {
+        var runsBefore = await Worker.MetricAsync("ecg2af_inference_batch_size_count", "model=\"ecg2af\"");
+        var cancelledBefore = await Worker.MetricAsync("ecg2af_inference_requests_total", "outcome=\"cancelled\"");
+        var backlog = Enumerable.Range(0, 8)
+            .Select(i => InferAsync(Worker.Client, Infer, Binary(RandomEcg(80 + i)), ("X-Ecg2Af-Priority", "batch")))
+            .ToList();
+        await Worker.WaitUntilAsync(
+            async () => await Worker.MetricAsync("ecg2af_inference_queue_depth", "priority=\"batch\"") >= 6, TimeSpan.FromSeconds(30), "a queued backlog");
+
+        // Behind six or more queued stand-in runs, the request is still waiting when its client hangs up.
+        using var client = new CancellationTokenSource();
+        var abandoned = InferAsync(Worker.Client, Infer, Binary(RandomEcg(90)), client.Token, ("X-Ecg2Af-Priority", "batch"));
+        await Task.Delay(TimeSpan.FromMilliseconds(300));
+        await client.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => abandoned);
+
+        await Worker.WaitUntilAsync(
+            async () => await Worker.MetricAsync("ecg2af_inference_requests_total", "outcome=\"cancelled\"") > cancelledBefore,
+            TimeSpan.FromSeconds(30), "the worker to drop the abandoned request");
+        Assert.All(await Task.WhenAll(backlog), r => Assert.Equal(HttpStatusCode.OK, r.Status));
+        Assert.Equal(runsBefore + 8, await Worker.MetricAsync("ecg2af_inference_batch_size_count", "model=\"ecg2af\""));
+    }
+
+    [Fact]
     public async Task Infer_StatBehindBatchBacklog_OvertakesIt()
     {
         var finished = new List<string>();

@@ -64,6 +64,7 @@ internal static class PredictionsApi
         catch (EcgFormatException e)
         {
             logger.EcgRefused(e.Kind, form.Ecg.Files.Count);
+            ServingMetrics.InvalidInput(model.Name, model.Version, admission.Priority);
             return EcgProblems.From(e);
         }
 
