@@ -208,6 +208,25 @@ public sealed class ModelCatalogTests : IDisposable
         await running;
     }
 
+    [Fact]
+    public async Task BuildStandInIfMissing_TwoWorkersShareAnEmptyRepository_OneCompleteVersionThatServes()
+    {
+        using var first = Catalog(defaultModel: ModelRepositoryOptions.StandInName, buildStandIn: true);
+        using var second = Catalog(defaultModel: ModelRepositoryOptions.StandInName, buildStandIn: true);
+
+        await Task.WhenAll(Task.Run(first.BuildStandInIfMissing), Task.Run(second.BuildStandInIfMissing));
+
+        var modelRoot = Path.Combine(_root, ModelRepositoryOptions.StandInName);
+        var version = Assert.Single(Directory.GetDirectories(modelRoot));
+        Assert.Equal("1", Path.GetFileName(version));
+        Assert.Equal(["model.json", "model.onnx"], Directory.GetFiles(version).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.NotEmpty(_events.StandIns);
+        first.Sync(initial: true);
+        Assert.True(first.IsReady);
+        using var lease = Lease(first, null, null);
+        Assert.Equal(Provenance.StandIn, lease.Version.Signature.Provenance.Weights);
+    }
+
     [Theory]
     [InlineData("1", "2")]
     [InlineData("2", "10")]
@@ -222,12 +241,12 @@ public sealed class ModelCatalogTests : IDisposable
         Assert.Equal(0, VersionOrder.Instance.Compare(newer, newer));
     }
 
-    private ModelCatalog Catalog(string defaultModel = "alpha", TimeSpan? poll = null, TimeSpan? settle = null) =>
+    private ModelCatalog Catalog(string defaultModel = "alpha", TimeSpan? poll = null, TimeSpan? settle = null, bool buildStandIn = false) =>
         new(new ModelRepositoryOptions
         {
             RepositoryPath = _root,
             Name = defaultModel,
-            BuildStandInWhenMissing = false,
+            BuildStandInWhenMissing = buildStandIn,
             PollInterval = poll ?? TimeSpan.FromSeconds(1),
             SettleTime = settle ?? TimeSpan.Zero,
         }, Cpu, sessionsPerVersion: 1, _events);
@@ -246,14 +265,14 @@ public sealed class ModelCatalogTests : IDisposable
 
         public ConcurrentQueue<(string, string)> Retired { get; } = new();
 
+        public ConcurrentQueue<string> StandIns { get; } = new();
+
         public void VersionLoaded(ServedVersion version, ServedVersion? replaced) => Loaded.Enqueue((version.ModelName, version.ModelVersion));
 
         public void VersionRefused(string model, string version, string reason, bool keepsServingEarlierContent) => Refused.Enqueue((model, version));
 
         public void VersionRetired(ServedVersion version) => Retired.Enqueue((version.ModelName, version.ModelVersion));
 
-        public void StandInBuilt(string directory)
-        {
-        }
+        public void StandInBuilt(string directory) => StandIns.Enqueue(directory);
     }
 }
