@@ -11,8 +11,8 @@ namespace Ecg2Af.Inference.Serving;
 /// <item>Batching: a free loop takes the oldest request of the highest non-empty lane, then every queued request for the
 /// same model version in lane order, up to <see cref="SchedulerOptions.MaxBatchSize"/> items. With a queue delay it
 /// holds a partial batch open until the delay passes, the batch is full, or it reaches a preferred size.</item>
-/// <item>Deadlines and cancellation: expired requests are dropped when a batch forms and again just before compute,
-/// and a cancelled request leaves its lane at once; neither is ever computed.</item>
+/// <item>Deadlines and cancellation: a queued request leaves its lane when its deadline passes (a timer) or its caller
+/// cancels, and deadlines are checked again when a batch forms and just before compute; neither is ever computed.</item>
 /// <item>Outputs are copied out of the batch per request, so a result depends only on its own input.</item>
 /// </list>
 /// Callers await a task; no caller thread ever runs or waits for inference.
@@ -182,6 +182,25 @@ public sealed class InferenceScheduler : IDisposable
             return refusal is not null
                 ? Task.FromException<InferenceResult>(refusal)
                 : Task.FromCanceled<InferenceResult>(cancellationToken);
+        }
+
+        // Expire at the deadline even while every loop is busy, so the caller hears 504 on time.
+        if (request.DeadlineTimestamp != long.MaxValue)
+        {
+            var due = TimeSpan.FromSeconds((request.DeadlineTimestamp - Stopwatch.GetTimestamp()) / (double)Stopwatch.Frequency);
+            pending.Expiry = new Timer(
+                static state =>
+                {
+                    var (scheduler, expiring) = ((InferenceScheduler, Pending))state!;
+                    scheduler.Expire(expiring);
+                },
+                (this, pending),
+                due > TimeSpan.Zero ? due : TimeSpan.Zero,
+                Timeout.InfiniteTimeSpan);
+            if (pending.Completion.Task.IsCompleted)
+            {
+                pending.Expiry.Dispose();
+            }
         }
 
         if (cancellationToken.CanBeCanceled)
@@ -435,6 +454,7 @@ public sealed class InferenceScheduler : IDisposable
             itemOffset += pending.Request.Items;
             var queueTime = Stopwatch.GetElapsedTime(pending.EnqueuedAt, pending.DispatchedAt);
             pending.Registration.Unregister();
+            pending.Expiry?.Dispose();
             if (pending.Completion.TrySetResult(new InferenceResult(own, items, queueTime, computeTime, loop)))
             {
                 _events.RequestFinished(target, pending.Request.Priority, RequestOutcome.Success, queueTime);
@@ -446,6 +466,7 @@ public sealed class InferenceScheduler : IDisposable
     private void Finish(Pending pending, RequestOutcome outcome, Exception error)
     {
         pending.Registration.Unregister();
+        pending.Expiry?.Dispose();
         pending.Request.Input.Dispose();
         var completed = error is OperationCanceledException cancelled
             ? pending.Completion.TrySetCanceled(cancelled.CancellationToken)
@@ -455,6 +476,26 @@ public sealed class InferenceScheduler : IDisposable
             var queueTime = Stopwatch.GetElapsedTime(pending.EnqueuedAt, pending.DispatchedAt == 0 ? Stopwatch.GetTimestamp() : pending.DispatchedAt);
             _events.RequestFinished(pending.Request.Target, pending.Request.Priority, outcome, queueTime);
         }
+    }
+
+    /// <summary>A queued request's deadline timer fired: it leaves its lane uncomputed (504).</summary>
+    private void Expire(Pending pending)
+    {
+        lock (_gate)
+        {
+            if (pending.Node is null || pending.Request.DeadlineTimestamp > Stopwatch.GetTimestamp())
+            {
+                // Already dispatched (the last check before compute applies) or the timer ran early.
+                return;
+            }
+
+            RemoveLocked(pending);
+            pending.DispatchedAt = Stopwatch.GetTimestamp();
+            CheckIdleLocked();
+        }
+
+        Finish(pending, RequestOutcome.DeadlineExceeded, new InferenceRejectedException(RejectionReason.DeadlineExceeded,
+            "The request's deadline passed while it was queued; it was not computed."));
     }
 
     private void Cancel(Pending pending)
@@ -637,6 +678,9 @@ public sealed class InferenceScheduler : IDisposable
         public LinkedListNode<Pending>? Node { get; set; }
 
         public CancellationTokenRegistration Registration { get; set; }
+
+        /// <summary>Fires at the deadline; disposed once the request leaves the scheduler.</summary>
+        public Timer? Expiry { get; set; }
     }
 
     /// <summary>One loop's batch input and output buffers, allocated once and grown only for a larger model or batch.</summary>

@@ -18,7 +18,8 @@ public sealed class BatchInvarianceTests(StandInRepository repository, ITestOutp
     public async Task Infer_SameEcgAloneAndInsideBatchOf32_IdenticalOutputs()
     {
         await using var worker = await WorkerProcess.StartAsync(repository.Root, Settings.Of(
-            ("Serving__MaxBatchSize", 32), ("Serving__MaxQueueDelayMs", 4000), ("Serving__QueueCapacity__Routine", 64)));
+            ("Serving__MaxBatchSize", 32), ("Serving__MaxQueueDelayMs", 4000), ("Serving__QueueCapacity__Routine", 64),
+            ("Serving__DefaultTimeout", "00:05:00")));
         var ecg = RandomEcg(seed: 100);
 
         var alone = await InferAsync(worker.Client, "/v2/models/ecg2af/infer", Binary(ecg));
