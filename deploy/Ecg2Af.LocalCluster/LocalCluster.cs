@@ -70,14 +70,8 @@ public sealed class LocalCluster : IAsyncDisposable
             await cluster.StartWorkerAsync(0, port: 0, cancellationToken);
             await Task.WhenAll(Enumerable.Range(1, options.Workers - 1).Select(i => cluster.StartWorkerAsync(i, 0, cancellationToken)));
 
-            var environment = new Dictionary<string, string>(options.GatewaySettings);
-            for (var i = 0; i < options.Workers; i++)
-            {
-                environment[$"ReverseProxy__Clusters__{ClusterId}__Destinations__{WorkerId(i)}__Address"] = cluster.WorkerUrls[i].ToString();
-            }
-
-            cluster.Gateway = await ServiceProcess.StartAsync("gateway", RepositoryLayout.GatewayDll, environment, options.GatewayPort,
-                options.StartTimeout, cancellationToken);
+            cluster.Gateway = await ServiceProcess.StartAsync("gateway", RepositoryLayout.GatewayDll, cluster.GatewayEnvironment(null, true),
+                options.GatewayPort, options.StartTimeout, cancellationToken);
             await WaitReadyAsync(cluster.Gateway, options.StartTimeout, cancellationToken);
             return cluster;
         }
@@ -101,7 +95,48 @@ public sealed class LocalCluster : IAsyncDisposable
 
     /// <summary>Starts worker <paramref name="index"/> again on its old port and waits until it is ready.</summary>
     public Task RestartWorkerAsync(int index, CancellationToken cancellationToken = default) =>
-        StartWorkerAsync(index, _workerPorts[index], cancellationToken);
+        StartWorkerAsync(index, _workerPorts[index], null, waitUntilReady: true, cancellationToken);
+
+    /// <summary>
+    /// Starts worker <paramref name="index"/> again on its old port with <paramref name="settings"/> on top of the
+    /// cluster's worker settings (for example a model repository that never finishes loading), waiting until it
+    /// listens and, when <paramref name="waitUntilReady"/>, until it is ready. Kill it first.
+    /// </summary>
+    public Task RestartWorkerAsync(int index, IReadOnlyDictionary<string, string> settings, bool waitUntilReady, CancellationToken cancellationToken = default)
+    {
+        if (_workers[index] is not null)
+        {
+            throw new InvalidOperationException($"{WorkerId(index)} is still running; kill it first.");
+        }
+
+        return StartWorkerAsync(index, _workerPorts[index], settings, waitUntilReady, cancellationToken);
+    }
+
+    /// <summary>
+    /// Starts another gateway process (caller disposes it) on a free port, with <paramref name="settings"/> on top
+    /// of the cluster's gateway settings; with <paramref name="withWorkerDestinations"/> its destinations are the
+    /// cluster's workers under the same ids as the main gateway's. Returns once it is ready.
+    /// </summary>
+    public async Task<ServiceProcess> StartGatewayAsync(
+        IReadOnlyDictionary<string, string>? settings = null, bool withWorkerDestinations = true, CancellationToken cancellationToken = default)
+    {
+        var gateway = await ServiceProcess.StartAsync("gateway-extra", RepositoryLayout.GatewayDll, GatewayEnvironment(settings, withWorkerDestinations),
+            0, _options.StartTimeout, cancellationToken);
+        try
+        {
+            await WaitReadyAsync(gateway, _options.StartTimeout, cancellationToken);
+            return gateway;
+        }
+        catch
+        {
+            await gateway.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>The configuration key (as an environment variable) of a destination's address in the gateway.</summary>
+    public static string DestinationAddressKey(string destinationId) =>
+        $"ReverseProxy__Clusters__{ClusterId}__Destinations__{destinationId}__Address";
 
     public async ValueTask DisposeAsync()
     {
@@ -169,7 +204,10 @@ public sealed class LocalCluster : IAsyncDisposable
         }
     }
 
-    private async Task StartWorkerAsync(int index, int port, CancellationToken cancellationToken)
+    private Task StartWorkerAsync(int index, int port, CancellationToken cancellationToken) =>
+        StartWorkerAsync(index, port, null, waitUntilReady: true, cancellationToken);
+
+    private async Task StartWorkerAsync(int index, int port, IReadOnlyDictionary<string, string>? settings, bool waitUntilReady, CancellationToken cancellationToken)
     {
         var environment = new Dictionary<string, string>(_options.WorkerSettings)
         {
@@ -181,11 +219,38 @@ public sealed class LocalCluster : IAsyncDisposable
             environment["Audit__SqlitePath"] = AuditSqlitePath!;
         }
 
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            environment[key] = value;
+        }
+
         var worker = await ServiceProcess.StartAsync(WorkerId(index), RepositoryLayout.WorkerDll, environment, port,
             _options.StartTimeout, cancellationToken);
         _workers[index] = worker;
         _workerPorts[index] = worker.Url.Port;
-        await WaitReadyAsync(worker, _options.StartTimeout, cancellationToken);
+        if (waitUntilReady)
+        {
+            await WaitReadyAsync(worker, _options.StartTimeout, cancellationToken);
+        }
+    }
+
+    private Dictionary<string, string> GatewayEnvironment(IReadOnlyDictionary<string, string>? settings, bool withWorkerDestinations)
+    {
+        var environment = new Dictionary<string, string>(_options.GatewaySettings);
+        if (withWorkerDestinations)
+        {
+            for (var i = 0; i < _workerPorts.Length; i++)
+            {
+                environment[DestinationAddressKey(WorkerId(i))] = WorkerUrls[i].ToString();
+            }
+        }
+
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            environment[key] = value;
+        }
+
+        return environment;
     }
 
     internal static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);

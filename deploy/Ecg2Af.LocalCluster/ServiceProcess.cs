@@ -58,8 +58,13 @@ public sealed partial class ServiceProcess : IAsyncDisposable
         var service = new ServiceProcess(name, process);
         process.OutputDataReceived += (_, e) => service.OnLine(e.Data);
         process.ErrorDataReceived += (_, e) => service.OnLine(e.Data);
-        process.Exited += (_, _) => service._listening.TrySetException(
-            new InvalidOperationException($"{name} exited with code {SafeExitCode(process)} before listening.\n{service.Output}"));
+        process.Exited += (_, _) =>
+        {
+            // Let the redirected output drain first, so the error says why the service stopped.
+            process.WaitForExit();
+            service._listening.TrySetException(
+                new InvalidOperationException($"{name} exited with code {SafeExitCode(process)} before listening.\n{service.Output}"));
+        };
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();

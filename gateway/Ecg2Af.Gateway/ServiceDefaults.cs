@@ -13,10 +13,17 @@ internal static class ServiceDefaults
         return builder;
     }
 
+    /// <summary>Exceptions become 500 ProblemDetails; bare error statuses (YARP's 502/503/504) get ProblemDetails bodies.</summary>
     public static WebApplication UseServiceDefaults(this WebApplication app)
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        return app;
+    }
+
+    /// <summary>prometheus-net's HTTP metrics; after routing so that they see the endpoint.</summary>
+    public static WebApplication UseHttpMetricsAfterRouting(this WebApplication app)
+    {
         app.UseHttpMetrics();
         return app;
     }

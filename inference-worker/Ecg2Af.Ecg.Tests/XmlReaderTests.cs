@@ -97,6 +97,17 @@ public sealed class XmlReaderTests
     }
 
     [Fact]
+    public void Read_Hl7AecgWithoutRhythmSeries_IsUnusable()
+    {
+        var edited = Utf8(Hl7).Replace("<code code=\"RHYTHM\"", "<code code=\"MEDIAN\"", StringComparison.Ordinal);
+
+        var ex = Assert.Throws<EcgFormatException>(() => EcgReader.Read([new EcgFile("median.xml", Encoding.UTF8.GetBytes(edited))]));
+
+        Assert.Equal(EcgErrorKind.Unusable, ex.Kind);
+        Assert.Contains("RHYTHM", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Read_Hl7AecgWithOriginAndMillivoltScale_AppliesOriginPlusScaleTimesDigit()
     {
         var text = Utf8(Hl7);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Numerics.Tensors;
 
 namespace Ecg2Af.Ecg;
 
@@ -90,11 +91,6 @@ public static class EcgPreprocessor
         var missing = spec.Leads.Where(l => !leads.ContainsKey(l)).ToList();
         if (missing.Count > 0)
         {
-            foreach (var lead in missing)
-            {
-                flags.Add($"missing_lead:{lead}");
-            }
-
             var found = stored.Count == 0 ? "none" : string.Join(", ", Leads.Standard12.Where(stored.Contains).Concat(stored.Where(s => !Leads.Standard12.Contains(s))));
             throw new EcgFormatException(EcgErrorKind.Unusable,
                 $"The model needs leads {string.Join(", ", spec.Leads)}; missing: {string.Join(", ", missing)} (leads found: {found})" +
@@ -118,16 +114,21 @@ public static class EcgPreprocessor
         }
 
         var channels = spec.Leads.Count;
-        var data = new float[spec.Samples * channels];
-        var scale = spec.Normalization == NormalizationKind.None && spec.Units == "uV" ? 1000f : 1f;
-        for (var c = 0; c < channels; c++)
+        var sources = spec.Leads.Select(l => resampled ? Resampling.ToCount(modelLeads[l], targetSamples) : modelLeads[l]).ToArray();
+        // Every value is written below unless fewer rows than the model's are filled (padding), where the rest stays zero.
+        var data = targetSamples < spec.Samples ? new float[spec.Samples * channels] : GC.AllocateUninitializedArray<float>(spec.Samples * channels);
+        for (var t = 0; t < targetSamples; t++)
         {
-            var source = modelLeads[spec.Leads[c]];
-            var lead = resampled ? Resampling.ToCount(source, targetSamples) : source;
-            for (var t = 0; t < targetSamples; t++)
+            var row = t * channels;
+            for (var c = 0; c < channels; c++)
             {
-                data[(t * channels) + c] = lead[t] * scale;
+                data[row + c] = sources[c][t];
             }
+        }
+
+        if (spec.Normalization == NormalizationKind.None && spec.Units == "uV")
+        {
+            TensorPrimitives.Multiply(data, 1000f, data);
         }
 
         double mean = 0, std = 1;
@@ -163,6 +164,13 @@ public static class EcgPreprocessor
     private static float[]? Window(string name, float[] samples, int used, List<string> flags, List<string> warnings)
     {
         var window = samples.AsSpan(0, Math.Min(used, samples.Length));
+
+        // A finite sum (one SIMD pass) means every sample is finite; otherwise count them.
+        if (float.IsFinite(TensorPrimitives.Sum<float>(window)))
+        {
+            return window.Length == samples.Length ? samples : window.ToArray();
+        }
+
         var invalid = 0;
         foreach (var v in window)
         {
@@ -174,7 +182,7 @@ public static class EcgPreprocessor
 
         if (invalid == 0)
         {
-            return window.Length == samples.Length ? samples : window.ToArray();
+            return window.ToArray(); // finite values whose sum overflowed
         }
 
         flags.Add(Invariant($"non_finite:{name}:{invalid}"));
@@ -228,16 +236,9 @@ public static class EcgPreprocessor
             }
 
             var lead = new float[i.Length];
-            for (var t = 0; t < lead.Length; t++)
-            {
-                lead[t] = name switch
-                {
-                    "III" => ii[t] - i[t],
-                    "aVR" => -(i[t] + ii[t]) / 2f,
-                    "aVL" => i[t] - (ii[t] / 2f),
-                    _ => ii[t] - (i[t] / 2f),
-                };
-            }
+            var (a, b) = LimbWeights(name);
+            TensorPrimitives.Multiply(i, a, lead);
+            TensorPrimitives.MultiplyAdd(ii, b, lead, lead);
 
             leads[name] = lead;
             derived.Add(name);
@@ -245,6 +246,19 @@ public static class EcgPreprocessor
 
         return derived;
     }
+
+    /// <summary>
+    /// Einthoven and Goldberger: each derivable lead is a·I + b·II. III = II − I, aVR = −(I + II)/2, aVL = I − II/2,
+    /// aVF = II − I/2. The weights are exact in binary, so a·I + b·II equals the textbook forms bit for bit.
+    /// </summary>
+    internal static (float I, float II) LimbWeights(string lead) => lead switch
+    {
+        "III" => (-1f, 1f),
+        "aVR" => (-0.5f, -0.5f),
+        "aVL" => (1f, -0.5f),
+        "aVF" => (-0.5f, 1f),
+        _ => throw new ArgumentOutOfRangeException(nameof(lead), lead, "Only III, aVR, aVL and aVF derive from I and II."),
+    };
 
     private static string Invariant(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 }

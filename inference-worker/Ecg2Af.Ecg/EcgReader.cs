@@ -8,11 +8,17 @@ public static class EcgReader
     /// <summary>
     /// Reads one record from the uploaded files: one file, the parts of one record (a WFDB header and its signal
     /// files), or a <c>.zip</c> holding either. The format is found from the bytes, never from the file name.
-    /// Throws <see cref="EcgFormatException"/> for anything that is not a usable ECG, and no other exception.
+    /// Throws <see cref="EcgFormatException"/> for anything that is not a usable ECG, and no other exception (except
+    /// <see cref="ArgumentException"/> for a null list or entry, a programming error).
     /// </summary>
     public static EcgRecording Read(IReadOnlyList<EcgFile> files, EcgReadOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(files);
+        if (files.Any(f => f is null))
+        {
+            throw new ArgumentException("The list of files holds a null entry.", nameof(files));
+        }
+
         options ??= EcgReadOptions.Default;
         if (files.Count == 0)
         {

@@ -19,6 +19,11 @@ public static class EcgUpload
     public static IReadOnlyList<EcgRecordGroup> SplitRecords(IReadOnlyList<EcgFile> files, EcgReadOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(files);
+        if (files.Any(f => f is null))
+        {
+            throw new ArgumentException("The list of files holds a null entry.", nameof(files));
+        }
+
         options ??= EcgReadOptions.Default;
         return EcgReader.Guard(() => Split(Archive.Expand(files, options)));
     }

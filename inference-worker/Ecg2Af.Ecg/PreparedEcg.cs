@@ -26,8 +26,8 @@ public sealed class PreparedEcg
     public required bool Padded { get; init; }
 
     /// <summary>
-    /// Machine-readable quality flags, <c>kind</c> or <c>kind:detail</c>. Kinds: <c>flat_lead</c>, <c>missing_lead</c>,
-    /// <c>derived_lead</c>, <c>non_finite</c>, <c>clipping</c>, <c>amplitude_high</c>, <c>amplitude_low</c>,
+    /// Machine-readable quality flags, <c>kind</c> or <c>kind:detail</c>. Kinds: <c>flat_lead</c>, <c>derived_lead</c> (missing, computed
+    /// from I and II), <c>non_finite</c>, <c>clipping</c>, <c>amplitude_high</c>, <c>amplitude_low</c>,
     /// <c>lead_residual</c>, <c>resampled</c>, <c>cropped</c>, <c>zero_padded</c>, plus the reader's own
     /// (<see cref="EcgRecording.QualityFlags"/>).
     /// </summary>

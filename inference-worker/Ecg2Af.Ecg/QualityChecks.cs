@@ -1,4 +1,7 @@
 using System.Globalization;
+using System.Numerics;
+using System.Runtime.InteropServices;
+using System.Numerics.Tensors;
 
 namespace Ecg2Af.Ecg;
 
@@ -9,7 +12,7 @@ namespace Ecg2Af.Ecg;
 /// </summary>
 internal static class QualityChecks
 {
-    /// <summary>A lead whose swing stays under this (mV) carries no signal: electrode off, or zeros.</summary>
+    /// <summary>A lead whose swing stays under this (mV) carries no signal: electrode off, or zeros (see <see cref="Run"/>).</summary>
     public const double FlatMv = 0.01;
 
     /// <summary>Median robust peak-to-peak over leads; a resting ECG sits at about 0.5–3 mV.</summary>
@@ -28,10 +31,16 @@ internal static class QualityChecks
     {
         var swings = new List<double>();
         var flat = new List<string>();
+        var ranges = leads.ToDictionary(kv => kv.Key, kv => MinMax(kv.Value), StringComparer.Ordinal);
+
+        // Flat: under 0.01 mV, unless the whole record is that small (a units error, flagged below), where it is
+        // relative to the median lead; a constant lead is always flat.
+        var medianSwing = Median([.. ranges.Values.Select(r => (double)r.Max - r.Min)]);
+        var flatBelow = Math.Max(1e-6, Math.Min(FlatMv, 0.05 * medianSwing));
         foreach (var (name, samples) in leads)
         {
-            var (min, max) = MinMax(samples);
-            if (max - min < FlatMv)
+            var (min, max) = ranges[name];
+            if (max - min < flatBelow)
             {
                 flat.Add(name);
                 flags.Add($"flat_lead:{name}");
@@ -56,8 +65,7 @@ internal static class QualityChecks
             warnings.Add($"Flat leads (no signal, electrode off?): {string.Join(", ", flat)}.");
         }
 
-        swings.Sort();
-        var median = swings.Count % 2 == 1 ? swings[swings.Count / 2] : (swings[(swings.Count / 2) - 1] + swings[swings.Count / 2]) / 2;
+        var median = Median(swings);
         if (median > HighAmplitudeMv)
         {
             flags.Add(Invariant($"amplitude_high:{median:0.##}mV"));
@@ -83,6 +91,7 @@ internal static class QualityChecks
 
         var i = leads["I"];
         var ii = leads["II"];
+        var scratch = new float[i.Length];
         var limit = Math.Max(ResidualMv, 3 * (stepMv ?? 0));
         foreach (var name in Leads.Derivable)
         {
@@ -91,18 +100,11 @@ internal static class QualityChecks
                 continue;
             }
 
-            double worst = 0;
-            for (var t = 0; t < lead.Length; t++)
-            {
-                var expected = name switch
-                {
-                    "III" => ii[t] - i[t],
-                    "aVR" => -(i[t] + ii[t]) / 2.0,
-                    "aVL" => i[t] - (ii[t] / 2.0),
-                    _ => ii[t] - (i[t] / 2.0),
-                };
-                worst = Math.Max(worst, Math.Abs(lead[t] - expected));
-            }
+            var (a, b) = EcgPreprocessor.LimbWeights(name);
+            TensorPrimitives.Multiply(i, a, scratch);
+            TensorPrimitives.MultiplyAdd(ii, b, scratch, scratch);
+            TensorPrimitives.Subtract(lead, scratch, scratch);
+            var worst = Math.Abs(TensorPrimitives.MaxMagnitude<float>(scratch));
 
             if (worst > limit)
             {
@@ -112,17 +114,14 @@ internal static class QualityChecks
         }
     }
 
-    private static (float Min, float Max) MinMax(float[] samples)
+    private static double Median(List<double> values)
     {
-        float min = samples[0], max = samples[0];
-        foreach (var v in samples)
-        {
-            min = Math.Min(min, v);
-            max = Math.Max(max, v);
-        }
-
-        return (min, max);
+        values.Sort();
+        var n = values.Count;
+        return n == 0 ? 0 : n % 2 == 1 ? values[n / 2] : (values[(n / 2) - 1] + values[n / 2]) / 2;
     }
+
+    private static (float Min, float Max) MinMax(float[] samples) => (TensorPrimitives.Min<float>(samples), TensorPrimitives.Max<float>(samples));
 
     /// <summary>
     /// Peak to peak without the most extreme 0.2 % at each end (at least one sample), so that a lone spike does not
@@ -135,53 +134,85 @@ internal static class QualityChecks
         Span<float> bottom = stackalloc float[k];
         top.Fill(float.NegativeInfinity);
         bottom.Fill(float.PositiveInfinity);
-        foreach (var v in samples)
+        var span = samples.AsSpan();
+        var width = Vector<float>.Count;
+        var i = 0;
+        for (; i <= span.Length - width; i += width)
         {
-            if (v > top[0])
+            // Most blocks hold nothing more extreme than the k-th values so far: skip them in one compare each.
+            var block = new Vector<float>(span[i..]);
+            if (Vector.GreaterThanAny(block, new Vector<float>(top[0])) || Vector.LessThanAny(block, new Vector<float>(bottom[0])))
             {
-                // top is kept ascending: top[0] is the k-th largest so far.
-                var j = 0;
-                while (j + 1 < k && top[j + 1] < v)
+                for (var j = i; j < i + width; j++)
                 {
-                    top[j] = top[j + 1];
-                    j++;
+                    Keep(top, bottom, span[j]);
                 }
-
-                top[j] = v;
             }
+        }
 
-            if (v < bottom[0])
-            {
-                // bottom is kept descending: bottom[0] is the k-th smallest so far.
-                var j = 0;
-                while (j + 1 < k && bottom[j + 1] > v)
-                {
-                    bottom[j] = bottom[j + 1];
-                    j++;
-                }
-
-                bottom[j] = v;
-            }
+        for (; i < span.Length; i++)
+        {
+            Keep(top, bottom, span[i]);
         }
 
         return top[0] - bottom[0];
     }
 
+    /// <summary>Keeps the k largest (ascending in <paramref name="top"/>) and k smallest (descending in <paramref name="bottom"/>).</summary>
+    private static void Keep(Span<float> top, Span<float> bottom, float v)
+    {
+        if (v > top[0])
+        {
+            var j = 0;
+            while (j + 1 < top.Length && top[j + 1] < v)
+            {
+                top[j] = top[j + 1];
+                j++;
+            }
+
+            top[j] = v;
+        }
+
+        if (v < bottom[0])
+        {
+            var j = 0;
+            while (j + 1 < bottom.Length && bottom[j + 1] > v)
+            {
+                bottom[j] = bottom[j + 1];
+                j++;
+            }
+
+            bottom[j] = v;
+        }
+    }
+
     private static bool IsClipped(float[] samples, float min, float max, double fs)
     {
         var run = Math.Max(4, (int)Math.Round(ClipSeconds * fs));
-        int atMax = 0, atMin = 0;
-        foreach (var v in samples)
+        return LongestRun(samples, max) >= run || LongestRun(samples, min) >= run;
+    }
+
+    /// <summary>The longest run of samples equal to <paramref name="value"/>, found with a vectorised search on the bits.</summary>
+    private static int LongestRun(float[] samples, float value)
+    {
+        var bits = MemoryMarshal.Cast<float, int>(samples.AsSpan());
+        var target = BitConverter.SingleToInt32Bits(value);
+        var longest = 0;
+        var at = bits.IndexOf(target);
+        while (at >= 0)
         {
-            atMax = v == max ? atMax + 1 : 0;
-            atMin = v == min ? atMin + 1 : 0;
-            if (atMax >= run || atMin >= run)
+            var end = at;
+            while (end < bits.Length && bits[end] == target)
             {
-                return true;
+                end++;
             }
+
+            longest = Math.Max(longest, end - at);
+            var next = bits[end..].IndexOf(target);
+            at = next < 0 ? -1 : end + next;
         }
 
-        return false;
+        return longest;
     }
 
     private static string Invariant(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);

@@ -1,3 +1,5 @@
+using System.Numerics;
+
 namespace Ecg2Af.Ecg;
 
 /// <summary>Resampling of one lead.</summary>
@@ -88,7 +90,7 @@ public static class Resampling
     /// Taps of a windowed-sinc low-pass normalised to unit gain at DC. A Blackman window needs about 5.5 / transition
     /// taps; the length is capped at 4097 so that absurd rate ratios stay bounded in time.
     /// </summary>
-    internal static double[] LowPassTaps(double cutoff, double transition)
+    internal static float[] LowPassTaps(double cutoff, double transition)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(cutoff);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(cutoff, 0.5);
@@ -104,34 +106,42 @@ public static class Resampling
             sum += taps[k + half];
         }
 
-        for (var i = 0; i < taps.Length; i++)
-        {
-            taps[i] /= sum;
-        }
-
-        return taps;
+        return [.. taps.Select(t => (float)(t / sum))];
     }
 
-    private static double Filtered(ReadOnlySpan<float> source, double[] taps, int half, int i)
+    private static double Filtered(ReadOnlySpan<float> source, float[] taps, int half, int i)
     {
         var n = source.Length;
-        double acc = 0;
         if (i - half >= 0 && i + half < n)
         {
-            var window = source.Slice(i - half, taps.Length);
-            for (var m = 0; m < taps.Length; m++)
-            {
-                acc += taps[m] * window[m];
-            }
-
-            return acc;
+            return Dot(source.Slice(i - half, taps.Length), taps);
         }
 
+        double acc = 0;
         for (var m = -half; m <= half; m++)
         {
             acc += taps[m + half] * source[Math.Clamp(i + m, 0, n - 1)];
         }
 
         return acc;
+    }
+
+    /// <summary>Dot product in SIMD lanes (the FIR's inner loop).</summary>
+    private static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        var sum = Vector<float>.Zero;
+        var i = 0;
+        for (; i <= a.Length - Vector<float>.Count; i += Vector<float>.Count)
+        {
+            sum += new Vector<float>(a[i..]) * new Vector<float>(b[i..]);
+        }
+
+        var result = Vector.Sum(sum);
+        for (; i < a.Length; i++)
+        {
+            result += a[i] * b[i];
+        }
+
+        return result;
     }
 }

@@ -2,12 +2,91 @@ using Ecg2Af.LocalCluster;
 
 namespace Ecg2Af.Gateway.Tests.EndToEnd;
 
-/// <summary>One real gateway in front of two real workers, shared by the tests of a class.</summary>
+/// <summary>
+/// One real gateway in front of three real workers (child processes on loopback), shared by every end-to-end test
+/// class in <see cref="ClusterCollection"/>, which xUnit runs one after another. Tests that kill or replace a worker
+/// put it back before they finish.
+/// </summary>
 public sealed class ClusterFixture : IAsyncLifetime
 {
+    public const int WorkerCount = 3;
+
+    /// <summary>Distinct client source addresses used by the acceptance tests.</summary>
+    public const int ClientCount = 200;
+
+    private readonly Lazy<HttpClient[]> _clients = new(() =>
+        [.. Enumerable.Range(0, ClientCount).Select(i => LoopbackClients.Create(LoopbackClients.Address(i), TimeSpan.FromSeconds(60), maxConnections: 4))]);
+
+    private IReadOnlyList<string>? _homes;
+
     public LocalCluster.LocalCluster Cluster { get; private set; } = null!;
 
-    public async Task InitializeAsync() => Cluster = await LocalCluster.LocalCluster.StartAsync(new LocalClusterOptions { Workers = 2 });
+    public Uri Gateway => Cluster.GatewayUrl;
 
-    public async Task DisposeAsync() => await Cluster.DisposeAsync();
+    /// <summary>Client i connects from <see cref="LoopbackClients.Address"/>(i).</summary>
+    public IReadOnlyList<HttpClient> Clients => _clients.Value;
+
+    public async Task InitializeAsync() => Cluster = await LocalCluster.LocalCluster.StartAsync(new LocalClusterOptions { Workers = WorkerCount });
+
+    public async Task DisposeAsync()
+    {
+        if (_clients.IsValueCreated)
+        {
+            foreach (var client in _clients.Value)
+            {
+                client.Dispose();
+            }
+        }
+
+        await Cluster.DisposeAsync();
+    }
+
+    /// <summary>
+    /// Each client's worker while all three are healthy (the rendezvous hash is deterministic, so this is computed
+    /// once, through the main gateway, and is the same for every gateway with the same destinations).
+    /// </summary>
+    public async Task<IReadOnlyList<string>> HomesAsync()
+    {
+        if (_homes is null)
+        {
+            await WaitUntilAllAvailableAsync(Gateway);
+            var round = await Load.RoundAsync(Clients, Gateway, Load.PreprocessMv);
+            Assert.Empty(round.Failures);
+            _homes = [.. round.Workers.Select(w => w!)];
+        }
+
+        return _homes;
+    }
+
+    /// <summary>Polls the gateway's metrics until every worker is in rotation again.</summary>
+    public async Task WaitUntilAllAvailableAsync(Uri gateway, TimeSpan? timeout = null)
+    {
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(60));
+        while (true)
+        {
+            var metrics = await PrometheusText.ScrapeAsync(gateway, cts.Token);
+            var available = Enumerable.Range(0, WorkerCount)
+                .Count(i => metrics.Value("ecg2af_gateway_destination_available", ("destination", LocalCluster.LocalCluster.WorkerId(i))) == 1);
+            if (available == WorkerCount)
+            {
+                return;
+            }
+
+            await Task.Delay(100, cts.Token);
+        }
+    }
+
+    /// <summary>Restarts worker <paramref name="index"/> with the cluster's settings if it is not running normally.</summary>
+    public async Task RestoreWorkerAsync(int index)
+    {
+        await Cluster.KillWorkerAsync(index);
+        await Cluster.RestartWorkerAsync(index);
+        await WaitUntilAllAvailableAsync(Gateway);
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ClusterCollection : ICollectionFixture<ClusterFixture>
+{
+    public const string Name = "Gateway in front of three workers";
 }

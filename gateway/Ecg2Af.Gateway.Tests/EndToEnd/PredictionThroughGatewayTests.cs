@@ -6,7 +6,8 @@ using Ecg2Af.LocalCluster;
 namespace Ecg2Af.Gateway.Tests.EndToEnd;
 
 /// <summary>The foundation's user path: a real ECG file through the real gateway to real workers on loopback.</summary>
-public class PredictionThroughGatewayTests(ClusterFixture fixture) : IClassFixture<ClusterFixture>
+[Collection(ClusterCollection.Name)]
+public class PredictionThroughGatewayTests(ClusterFixture fixture)
 {
     private static readonly HttpClient Client = new() { Timeout = TimeSpan.FromSeconds(60) };
 

@@ -86,6 +86,38 @@ public class ClientIpHashPolicyTests
     }
 
     [Fact]
+    public void PickDestination_FirstChoiceExcluded_GivesTheSecondRankedByScore()
+    {
+        // Failover asks again without the failed destination: the answer must be the client's second choice in
+        // the full rendezvous ranking, whatever the order of the remaining list.
+        var all = Destinations(5);
+        foreach (var ip in ClientIps(500))
+        {
+            var key = ClientIpHashPolicy.ClientKey(IPAddress.Parse(ip));
+            var ranking = all.OrderByDescending(d => ClientIpHashPolicy.Score(key, d.DestinationId)).ToArray();
+            var first = _policy.PickDestination(Client(ip), Cluster, all)!;
+            var rest = all.Where(d => d != first).ToArray();
+
+            Assert.Same(ranking[0], first);
+            Assert.Same(ranking[1], _policy.PickDestination(Client(ip), Cluster, rest));
+            Assert.Same(ranking[1], _policy.PickDestination(Client(ip), Cluster, rest.Reverse().ToArray()));
+        }
+    }
+
+    [Fact]
+    public void PickDestination_Ipv6Client_FullAddressHashed()
+    {
+        // Unlike nginx ip_hash (first three IPv4 octets), neighbours in one /24 or /64 still spread.
+        var destinations = Destinations(3);
+        var picked = Enumerable.Range(1, 60)
+            .Select(i => _policy.PickDestination(Client($"2001:db8::{i:x}"), Cluster, destinations)!.DestinationId)
+            .Distinct()
+            .Count();
+
+        Assert.Equal(3, picked);
+    }
+
+    [Fact]
     public void Score_IsStableAcrossProcesses()
     {
         // XXH64 (seed 0) of 192.0.2.7, 0x1f, "worker-1", computed by an independent implementation of the XXH64

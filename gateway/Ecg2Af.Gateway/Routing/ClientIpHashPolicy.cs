@@ -1,7 +1,7 @@
-using System.Buffers.Binary;
 using System.IO.Hashing;
 using System.Net;
 using System.Text;
+using Ecg2Af.Gateway.Clients;
 using Yarp.ReverseProxy.LoadBalancing;
 using Yarp.ReverseProxy.Model;
 
@@ -9,12 +9,16 @@ namespace Ecg2Af.Gateway.Routing;
 
 /// <summary>
 /// Rendezvous (highest-random-weight) hashing of the client IP over the destinations YARP considers available
-/// (healthy). Each client goes to the destination whose 64-bit hash of (client IP, destination id) is highest, so
-/// when one destination leaves or returns only its own clients move, and every gateway instance makes the same
-/// choice. XxHash64 is stable across processes, unlike <see cref="string.GetHashCode()"/>.
+/// (healthy). Each client goes to the destination whose 64-bit XxHash64 of (client address bytes, 0x1F, destination
+/// id) is highest. Only the ids matter, never the list order, so every gateway instance makes the same choice, and
+/// when a destination leaves or returns only its own clients move. Failover asks again without the failed
+/// destination and so gets the client's next-ranked destination. XxHash64 is stable across processes, unlike
+/// <see cref="string.GetHashCode()"/>.
 /// </summary>
 internal sealed class ClientIpHashPolicy : ILoadBalancingPolicy
 {
+    private const byte Separator = 0x1f;
+
     public string Name => GatewayPolicies.ClientIpHash;
 
     public DestinationState? PickDestination(HttpContext context, ClusterState cluster, IReadOnlyList<DestinationState> availableDestinations)
@@ -24,7 +28,8 @@ internal sealed class ClientIpHashPolicy : ILoadBalancingPolicy
             return null;
         }
 
-        var key = ClientKey(context.Connection.RemoteIpAddress);
+        Span<byte> key = stackalloc byte[16];
+        key = key[..WriteClientKey(context.Connection.RemoteIpAddress, key)];
         DestinationState? best = null;
         ulong bestScore = 0;
         foreach (var destination in availableDestinations)
@@ -41,25 +46,24 @@ internal sealed class ClientIpHashPolicy : ILoadBalancingPolicy
         return best;
     }
 
-    /// <summary>The bytes that identify a client: its address with IPv4-mapped IPv6 folded to IPv4.</summary>
+    /// <summary>The bytes that identify a client: its address with IPv4-mapped IPv6 folded to IPv4 (4 or 16 bytes; none when unknown).</summary>
     internal static byte[] ClientKey(IPAddress? address)
     {
-        if (address is null)
-        {
-            return [];
-        }
-
-        return (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).GetAddressBytes();
+        Span<byte> key = stackalloc byte[16];
+        return key[..WriteClientKey(address, key)].ToArray();
     }
 
-    /// <summary>XxHash64 over the client key, a separator and the destination id (UTF-8).</summary>
+    private static int WriteClientKey(IPAddress? address, Span<byte> destination) =>
+        ClientAddress.Normalize(address) is { } normalized && normalized.TryWriteBytes(destination, out var written) ? written : 0;
+
+    /// <summary>XxHash64 (seed 0) over the client key, 0x1F and the destination id in UTF-8.</summary>
     internal static ulong Score(ReadOnlySpan<byte> clientKey, string destinationId)
     {
-        var idLength = Encoding.UTF8.GetByteCount(destinationId);
-        Span<byte> buffer = stackalloc byte[clientKey.Length + 1 + idLength];
+        var length = clientKey.Length + 1 + Encoding.UTF8.GetByteCount(destinationId);
+        Span<byte> buffer = length <= 256 ? stackalloc byte[length] : new byte[length];
         clientKey.CopyTo(buffer);
-        buffer[clientKey.Length] = 0x1f;
+        buffer[clientKey.Length] = Separator;
         Encoding.UTF8.GetBytes(destinationId, buffer[(clientKey.Length + 1)..]);
-        return BinaryPrimitives.ReadUInt64BigEndian(XxHash64.Hash(buffer));
+        return XxHash64.HashToUInt64(buffer);
     }
 }

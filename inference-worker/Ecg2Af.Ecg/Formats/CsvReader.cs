@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
+using System.Text.Unicode;
 
 namespace Ecg2Af.Ecg.Formats;
 
@@ -172,32 +173,26 @@ internal static partial class CsvReader
             bytes = bytes[3..];
         }
 
-        try
-        {
-            return new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes);
-        }
-        catch (DecoderFallbackException)
-        {
-            return Encoding.Latin1.GetString(bytes); // European Excel exports
-        }
+        // European Excel exports are often Latin-1.
+        return Utf8.IsValid(bytes) ? Encoding.UTF8.GetString(bytes) : Encoding.Latin1.GetString(bytes);
     }
 
     private static List<Range> SplitLines(string text)
     {
-        var lines = new List<Range>();
+        var lines = new List<Range>(text.Length / 32);
         var start = 0;
-        for (var i = 0; i <= text.Length; i++)
+        while (start <= text.Length)
         {
-            if (i == text.Length || text[i] == '\n' || text[i] == '\r')
+            var end = text.AsSpan(start).IndexOfAny('\r', '\n');
+            if (end < 0)
             {
-                lines.Add(start..i);
-                if (i < text.Length - 1 && text[i] == '\r' && text[i + 1] == '\n')
-                {
-                    i++;
-                }
-
-                start = i + 1;
+                lines.Add(start..text.Length);
+                break;
             }
+
+            end += start;
+            lines.Add(start..end);
+            start = end + (text[end] == '\r' && end + 1 < text.Length && text[end + 1] == '\n' ? 2 : 1);
         }
 
         return lines;
@@ -220,7 +215,7 @@ internal static partial class CsvReader
 
         if (best.Fields == 0)
         {
-            var single = tail.Count(r => TryNumber(text.AsSpan()[r].Trim(), false, out _));
+            var single = tail.Count(r => Numbers.TryParse(text.AsSpan()[r].Trim(), false, out _));
             throw single * 10 >= tail.Count * 9
                 ? new EcgFormatException(EcgErrorKind.Unusable,
                     "The text file holds a single column of numbers: a single-lead recording cannot feed a 12-lead model.")
@@ -297,7 +292,7 @@ internal static partial class CsvReader
                 continue;
             }
 
-            if (TryNumber(cell, decimalComma, out _))
+            if (Numbers.TryParse(cell, decimalComma, out _))
             {
                 numbers++;
             }
@@ -311,16 +306,101 @@ internal static partial class CsvReader
         return numbers > 0 && others <= 1 && Math.Abs(count - fields) <= 1;
     }
 
+    /// <summary>
+    /// Parses one data row into <paramref name="columns"/> at <paramref name="index"/> (empty or non-numeric cells become
+    /// NaN); false when the row is not a data row (another field count, or more than one non-numeric cell).
+    /// </summary>
+    private static bool ParseRow(ReadOnlySpan<char> line, char delimiter, bool decimalComma, int fields, float[][] columns, int index)
+    {
+        var count = 0;
+        var numbers = 0;
+        var others = 0;
+        while (true)
+        {
+            ReadOnlySpan<char> cell;
+            int end;
+            if (delimiter == ' ')
+            {
+                var start = line.IndexOfAnyExcept(' ', '\t');
+                if (start < 0)
+                {
+                    break;
+                }
+
+                line = line[start..];
+                end = line.IndexOfAny(' ', '\t');
+            }
+            else if (Numbers.TryParseCell(line, delimiter, decimalComma, out var quick, out var length))
+            {
+                // The common cell, a bare number up to the delimiter, without searching, trimming or re-reading it.
+                if (count < columns.Length)
+                {
+                    columns[count][index] = (float)quick;
+                    numbers++;
+                }
+
+                count++;
+                if (length == line.Length)
+                {
+                    break;
+                }
+
+                line = line[(length + 1)..];
+                continue;
+            }
+            else
+            {
+                end = line.IndexOf(delimiter);
+            }
+
+            cell = (end < 0 ? line : line[..end]).Trim().Trim('"');
+            if (count < columns.Length)
+            {
+                if (cell.IsEmpty)
+                {
+                    columns[count][index] = float.NaN;
+                }
+                else if (Numbers.TryParse(cell, decimalComma, out var v))
+                {
+                    columns[count][index] = (float)v;
+                    numbers++;
+                }
+                else
+                {
+                    columns[count][index] = float.NaN;
+                    others++;
+                }
+            }
+
+            count++;
+            if (end < 0)
+            {
+                break;
+            }
+
+            line = line[(end + 1)..];
+        }
+
+        for (var c = count; c < columns.Length; c++)
+        {
+            columns[c][index] = float.NaN;
+        }
+
+        return numbers > 0 && others <= 1 && Math.Abs(count - fields) <= 1;
+    }
+
     private static List<(string Label, float[] Values)> ReadColumns(string text, List<Range> rows, char delimiter, bool decimalComma,
         int fields, string[]? header, EcgReadOptions options, RecordingBuilder builder, Metadata metadata)
     {
         var width = header?.Length ?? fields;
-        var values = new List<float>[width];
+        Limits.CheckSamples((long)rows.Count * width, options, "The CSV file");
+        var values = new float[width][];
         for (var c = 0; c < width; c++)
         {
-            values[c] = new List<float>(rows.Count);
+            values[c] = new float[rows.Count];
         }
 
+        // Each row is parsed once, straight into the columns; a row that is not numeric ends the data block.
         var used = 0;
         foreach (var line in rows)
         {
@@ -330,44 +410,21 @@ internal static partial class CsvReader
                 continue;
             }
 
-            if (!IsNumericRow(text, line, delimiter, decimalComma, fields))
+            if (!ParseRow(span, delimiter, decimalComma, fields, values, used))
             {
                 builder.Warnings.Add("Text after the numeric rows was ignored.");
                 break;
             }
 
-            var c = 0;
-            foreach (var r in delimiter == ' ' ? span.SplitAny(" \t") : span.Split(delimiter))
-            {
-                var cell = span[r].Trim();
-                if (delimiter == ' ' && cell.IsEmpty)
-                {
-                    continue;
-                }
-
-                if (c < width)
-                {
-                    values[c].Add(TryNumber(cell.Trim('"'), decimalComma, out var v) ? (float)v : float.NaN);
-                }
-
-                c++;
-            }
-
-            for (; c < width; c++)
-            {
-                values[c].Add(float.NaN);
-            }
-
             used++;
         }
 
-        Limits.CheckSamples((long)used * width, options, "The CSV file");
         var names = header;
         if (names is null)
         {
             var order = options.LeadOrder ?? throw new EcgFormatException(EcgErrorKind.Unusable, string.Create(CultureInfo.InvariantCulture,
                 $"The CSV file has no header row naming its {width} columns; give the lead order in the request (for example I, II, III, aVR, aVL, aVF, V1, V2, V3, V4, V5, V6)."));
-            var skip = order.Count == width - 1 && IsIncreasing(values[0]) ? 1 : 0;
+            var skip = order.Count == width - 1 && IsIncreasing(values[0].AsSpan(0, used)) ? 1 : 0;
             if (order.Count + skip != width && order.Count + skip != width - 1)
             {
                 throw new EcgFormatException(EcgErrorKind.Unusable, string.Create(CultureInfo.InvariantCulture,
@@ -385,7 +442,7 @@ internal static partial class CsvReader
         for (var c = 0; c < width; c++)
         {
             var name = names[c];
-            var column = values[c].ToArray();
+            var column = used == values[c].Length ? values[c] : values[c][..used];
             if (IsTimeName(name))
             {
                 // A preamble rate wins over the rate implied by a time column.
@@ -424,7 +481,7 @@ internal static partial class CsvReader
                 continue;
             }
 
-            var labelled = !TryNumber(row[0], decimalComma, out _) && row[0].Length > 0;
+            var labelled = !Numbers.TryParse(row[0], decimalComma, out _) && row[0].Length > 0;
             string label;
             if (labelled)
             {
@@ -441,7 +498,7 @@ internal static partial class CsvReader
             }
 
             Limits.CheckSamples((long)row.Count * (index + 1), options, "The CSV file");
-            var values = row.Skip(labelled ? 1 : 0).Select(c => TryNumber(c, decimalComma, out var v) ? (float)v : float.NaN).ToArray();
+            var values = row.Skip(labelled ? 1 : 0).Select(c => Numbers.TryParse(c, decimalComma, out var v) ? (float)v : float.NaN).ToArray();
             index++;
             if (values.All(float.IsNaN))
             {
@@ -523,9 +580,7 @@ internal static partial class CsvReader
         return fs is >= 50 and <= 20_000 ? Math.Round(fs, 3) : null;
     }
 
-    private static bool IsIncreasing(List<float> values) => IsIncreasing(values.ToArray());
-
-    private static bool IsIncreasing(float[] values)
+    private static bool IsIncreasing(ReadOnlySpan<float> values)
     {
         for (var i = 1; i < values.Length; i++)
         {
@@ -579,59 +634,4 @@ internal static partial class CsvReader
             $"The CSV file states no sample rate ({samples} rows); give the sample rate in the request."));
     }
 
-    /// <summary>Parses a number; plain decimals take a fast path, anything else goes to <see cref="double.TryParse(string?, out double)"/>.</summary>
-    internal static bool TryNumber(ReadOnlySpan<char> s, bool decimalComma, out double value)
-    {
-        s = s.Trim();
-        value = 0;
-        if (s.IsEmpty || s.Length > 40)
-        {
-            return false;
-        }
-
-        var i = 0;
-        var negative = false;
-        if (s[0] is '-' or '+')
-        {
-            negative = s[0] == '-';
-            i = 1;
-        }
-
-        long mantissa = 0;
-        var digits = 0;
-        var fraction = -1;
-        for (; i < s.Length; i++)
-        {
-            var c = s[i];
-            if (c is >= '0' and <= '9' && digits < 17)
-            {
-                mantissa = (mantissa * 10) + (c - '0');
-                digits++;
-                if (fraction >= 0)
-                {
-                    fraction++;
-                }
-            }
-            else if ((c == '.' || (decimalComma && c == ',')) && fraction < 0)
-            {
-                fraction = 0;
-            }
-            else
-            {
-                break;
-            }
-        }
-
-        if (i == s.Length && digits > 0 && fraction <= 15)
-        {
-            value = fraction > 0 ? mantissa / Pow10[fraction] : mantissa;
-            value = negative ? -value : value;
-            return true;
-        }
-
-        var normal = decimalComma ? s.ToString().Replace(',', '.') : s.ToString();
-        return double.TryParse(normal, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && double.IsFinite(value);
-    }
-
-    private static readonly double[] Pow10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Xml;
 using System.Xml.Linq;
 
@@ -16,7 +15,7 @@ internal static class Hl7AecgReader
 
     private static readonly XNamespace Xsi = "http://www.w3.org/2001/XMLSchema-instance";
 
-    // Element path (local names) from the root to a rhythm sequence, and to the code of its series.
+    // Element path (local names) from the root to a rhythm sequence; the series' code sits beside its components.
     private static readonly string[] SequencePath = ["AnnotatedECG", "component", "series", "component", "sequenceSet", "component", "sequence"];
 
     public static EcgRecording Read(EcgFile file, EcgReadOptions options)
@@ -24,6 +23,8 @@ internal static class Hl7AecgReader
         var sets = new List<List<XElement>>();
         using (var reader = SafeXml.Open(file.Content, options))
         {
+            // Only the elements on the way to a rhythm sequence are entered (so path is always a prefix of
+            // SequencePath); every other subtree (annotations, representative beats, demographics) is skipped.
             var path = new List<string>();
             string? seriesCode = null;
             List<XElement>? currentSet = null;
@@ -35,39 +36,47 @@ internal static class Hl7AecgReader
                 if (reader.NodeType == XmlNodeType.Element)
                 {
                     var depth = path.Count;
-                    if (depth == 3 && reader.LocalName == "code" && IsSeries(path))
+                    var name = reader.LocalName;
+                    if (depth == 3 && name == "code")
                     {
                         seriesCode = reader.GetAttribute("code");
+                        reader.Skip();
                     }
-
-                    if (depth == 6 && reader.LocalName == "sequence" && Matches(path, SequencePath))
+                    else if (depth == 6 && name == "sequence")
                     {
                         var sequence = (XElement)XNode.ReadFrom(reader);
-                        characters += sequence.Value.Length;
+                        characters += sequence.Descendants().FirstOrDefault(e => e.Name.LocalName == "digits")?.Value.Length ?? 0;
                         Limits.CheckSamples(characters / 2, options, "The aECG file");
                         currentSet?.Add(sequence);
-                        continue;
                     }
-
-                    if (!reader.IsEmptyElement)
+                    else if (depth < 6 && name == SequencePath[depth] && !reader.IsEmptyElement)
                     {
-                        path.Add(reader.LocalName);
-                        if (path.Count == 5 && Matches(path, SequencePath))
-                        {
-                            currentSet = [];
-                            seriesSets.Add(currentSet);
-                        }
-                        else if (path.Count == 3 && IsSeries(path))
+                        path.Add(name);
+                        if (depth == 2)
                         {
                             seriesCode = null;
                             seriesSets = [];
                         }
+                        else if (depth == 4)
+                        {
+                            currentSet = [];
+                            seriesSets.Add(currentSet);
+                        }
+
+                        reader.Read();
                     }
+                    else
+                    {
+                        reader.Skip();
+                    }
+
+                    continue;
                 }
-                else if (reader.NodeType == XmlNodeType.EndElement && path.Count > 0)
+
+                if (reader.NodeType == XmlNodeType.EndElement && path.Count > 0)
                 {
                     path.RemoveAt(path.Count - 1);
-                    if (path.Count == 2 && reader.LocalName == "series" && string.Equals(seriesCode, "RHYTHM", StringComparison.OrdinalIgnoreCase))
+                    if (path.Count == 2 && string.Equals(seriesCode, "RHYTHM", StringComparison.OrdinalIgnoreCase))
                     {
                         sets.AddRange(seriesSets);
                     }
@@ -113,21 +122,6 @@ internal static class Hl7AecgReader
         return builder.Build(Path.GetFileNameWithoutExtension(file.FileName));
     }
 
-    private static bool IsSeries(List<string> path) => path.Count >= 3 && path[0] == "AnnotatedECG" && path[1] == "component" && path[2] == "series";
-
-    private static bool Matches(List<string> path, string[] pattern)
-    {
-        for (var i = 0; i < path.Count; i++)
-        {
-            if (path[i] != pattern[i])
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
     private static bool IsLead(XElement sequence) =>
         sequence.Elements().FirstOrDefault(e => e.Name.LocalName == "code")?.Attribute("code")?.Value is { } code
         && Leads.Normalize(code) is not null;
@@ -153,22 +147,8 @@ internal static class Hl7AecgReader
         var origin = Quantity(value, "origin", code, required: false);
         var scale = Quantity(value, "scale", code, required: true);
         var digits = value.Elements().FirstOrDefault(e => e.Name.LocalName == "digits")?.Value ?? "";
-        var samples = new List<float>(digits.Length / 3);
-        foreach (var token in digits.AsSpan().SplitAny(" \t\r\n"))
-        {
-            var t = digits.AsSpan()[token];
-            if (t.IsEmpty)
-            {
-                continue;
-            }
-
-            if (!double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var digit))
-            {
-                throw new EcgFormatException(EcgErrorKind.Malformed, $"aECG lead {code}: '{SafeXml.Clip(t.ToString())}' is not a number.");
-            }
-
-            samples.Add((float)(origin + (scale * digit)));
-        }
+        var samples = Numbers.ParseList(digits, digit => (float)(origin + (scale * digit)))
+            ?? throw new EcgFormatException(EcgErrorKind.Malformed, $"aECG lead {code}: the digits are not all numbers.");
 
         return ([.. samples], scale);
     }

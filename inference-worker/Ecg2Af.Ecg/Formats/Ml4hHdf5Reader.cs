@@ -92,7 +92,8 @@ internal static class Ml4hHdf5Reader
 
         long budget = options.MaxDecompressedBytes;
         var length = 0L;
-        foreach (var dataset in group.Children().OfType<IH5Dataset>())
+        // The group also holds text and measurement datasets (diagnosis_md, acquisitiondate ...): only leads are read.
+        foreach (var dataset in group.Children().OfType<IH5Dataset>().Where(d => Leads.Normalize(d.Name) is not null))
         {
             if (builder.Resolve(dataset.Name) is not { } lead)
             {

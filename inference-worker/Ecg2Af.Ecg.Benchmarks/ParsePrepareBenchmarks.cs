@@ -1,0 +1,82 @@
+using BenchmarkDotNet.Attributes;
+using Ecg2Af.Ecg.Tests.Fixtures;
+
+namespace Ecg2Af.Ecg.Benchmarks;
+
+/// <summary>
+/// Parse + preprocess of one 10 s, 500 Hz, 12-lead record per format, from the real samples in ../shared/ecg-samples
+/// (NPY, EDF, HDF5 and explicit-VR DICOM are written in memory from the JS00001 record, as the tests do).
+/// </summary>
+[MemoryDiagnoser]
+public class ParsePrepareBenchmarks
+{
+    private IReadOnlyList<EcgFile> _files = [];
+    private EcgRecording _recording = null!;
+
+    [Params("muse-xml", "hl7-aecg", "dicom", "wfdb-challenge-mat", "wfdb-16", "csv", "edf", "npy", "hdf5-ukb", "hdf5-mgb")]
+    public string Format { get; set; } = "";
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _files = Inputs.Load(Format);
+        _recording = EcgReader.Read(_files);
+        if (_recording.SampleRateHz != 500 || _recording.SampleCount != 5000)
+        {
+            throw new InvalidOperationException($"{Format} is not a 10 s, 500 Hz record.");
+        }
+    }
+
+    [Benchmark]
+    public EcgRecording Parse() => EcgReader.Read(_files);
+
+    [Benchmark]
+    public PreparedEcg Prepare() => EcgPreprocessor.Prepare(_recording, InputSpec.Ecg2Af);
+
+    [Benchmark]
+    public PreparedEcg ParseAndPrepare() => EcgPreprocessor.Prepare(EcgReader.Read(_files), InputSpec.Ecg2Af);
+}
+
+/// <summary>Benchmark inputs: the shared samples, read in place, and files written from them.</summary>
+internal static class Inputs
+{
+    public static IReadOnlyList<EcgFile> Load(string format)
+    {
+        var js = EcgReader.Read([Sample("wfdb-challenge-mat/JS00001.hea"), Sample("wfdb-challenge-mat/JS00001.mat")]);
+        return format switch
+        {
+            "muse-xml" => [Sample("muse-xml/muse-sinus.xml")],
+            "hl7-aecg" => [Sample("hl7-aecg/Example_aECG.xml")],
+            "dicom" => [Sample("dicom/Example.dcm")],
+            "wfdb-challenge-mat" => [Sample("wfdb-challenge-mat/JS00001.hea"), Sample("wfdb-challenge-mat/JS00001.mat")],
+            "wfdb-16" => [Sample("wfdb/muse-sinus.hea"), Sample("wfdb/muse-sinus.dat")],
+            "csv" => [Sample("csv/ECG_12L.csv")],
+            "edf" => [new("js.edf", EdfWriter.Write([.. Leads.Standard12.Select(l => new EdfWriter.Signal($"ECG {l}", js.Leads[l]))], 500))],
+            "npy" => [new("js.npy", NpyWriter.Write(js.Leads, NpyWriter.Layout.SamplesByLeadsFloat32))],
+            "hdf5-ukb" => [new("js.hd5", Ml4hHdf5Writer.WriteUkb(js.Leads))],
+            "hdf5-mgb" => [new("js.hd5", Ml4hHdf5Writer.WriteMgb(new Dictionary<string, IReadOnlyDictionary<string, float[]>> { ["2019-05-01T08:30:00"] = js.Leads }))],
+            _ => throw new ArgumentOutOfRangeException(nameof(format), format, "Unknown benchmark format."),
+        };
+    }
+
+    private static EcgFile Sample(string relative)
+    {
+        var path = Path.Combine(RepositoryRoot(), "..", "shared", "ecg-samples", relative);
+        return File.Exists(path)
+            ? new EcgFile(Path.GetFileName(path), File.ReadAllBytes(path))
+            : throw new FileNotFoundException($"The shared ECG samples are missing (expected {path}).", path);
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Ecg2Af.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new DirectoryNotFoundException($"No Ecg2Af.sln above {AppContext.BaseDirectory}.");
+    }
+}
