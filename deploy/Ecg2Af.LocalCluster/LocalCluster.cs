@@ -188,6 +188,10 @@ public sealed class LocalCluster : IAsyncDisposable
             {
                 throw new TimeoutException($"{service.Name} was not ready within {timeout}.\n{service.Output}");
             }
+            catch (TaskCanceledException) when (!cts.IsCancellationRequested)
+            {
+                // The probe's own timeout: a busy machine answered slowly; ask again until the start timeout.
+            }
 
             try
             {

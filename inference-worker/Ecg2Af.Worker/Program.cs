@@ -1,5 +1,6 @@
 using Ecg2Af.Worker;
 using Ecg2Af.Worker.Audit;
+using Ecg2Af.Worker.InferenceProtocol;
 using Ecg2Af.Worker.Models;
 using Ecg2Af.Worker.Predictions;
 using Ecg2Af.Worker.Preprocessing;
@@ -17,6 +18,7 @@ app.UseServiceDefaults();
 app.UseWorkerIdentity();
 app.MapDefaultEndpoints();
 app.MapPredictionsApi();
+app.MapInferenceProtocol();
 app.MapPreprocessApi();
 app.MapAuditApi();
 app.Run();

@@ -5,7 +5,7 @@ namespace Ecg2Af.Inference.Runtime;
 
 /// <summary>
 /// One ONNX Runtime session for one model: CUDA when it really works, the CPU provider otherwise, and it says which
-/// and why. <see cref="Run"/> is thread-safe (ONNX Runtime sessions are).
+/// and why. Its Run methods are thread-safe (ONNX Runtime sessions are).
 /// </summary>
 public sealed class OnnxModelRunner : IDisposable
 {
@@ -101,6 +101,53 @@ public sealed class OnnxModelRunner : IDisposable
         return outputs;
     }
 
+    /// <summary>
+    /// Runs a batch without allocating: ONNX Runtime reads <paramref name="input"/> (<paramref name="batchSize"/> inputs
+    /// back to back) in place and writes each head straight into <paramref name="outputs"/> (one caller-owned array per
+    /// head, each at least <c>batchSize × head size</c> long).
+    /// </summary>
+    public void Run(Memory<float> input, int batchSize, float[][] outputs)
+    {
+        ArgumentNullException.ThrowIfNull(outputs);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        if (input.Length < batchSize * InputLength)
+        {
+            throw new ArgumentException($"Input holds {input.Length} floats; batch {batchSize} needs {batchSize * InputLength}.", nameof(input));
+        }
+
+        if (outputs.Length < _outputNames.Length)
+        {
+            throw new ArgumentException($"{outputs.Length} output buffers for {_outputNames.Length} heads.", nameof(outputs));
+        }
+
+        using var tensor = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, input[..(batchSize * InputLength)],
+            [batchSize, Signature.Input.Samples, Signature.Input.Leads.Count]);
+        var results = new OrtValue[_outputNames.Length];
+        try
+        {
+            for (var h = 0; h < results.Length; h++)
+            {
+                var length = batchSize * _outputSizes[h];
+                if (outputs[h].Length < length)
+                {
+                    throw new ArgumentException($"Output buffer {h} holds {outputs[h].Length} floats; batch {batchSize} needs {length}.", nameof(outputs));
+                }
+
+                results[h] = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, new Memory<float>(outputs[h], 0, length),
+                    [batchSize, _outputSizes[h]]);
+            }
+
+            _session.Run(_runOptions, [Signature.Input.Name], [tensor], _outputNames, results);
+        }
+        finally
+        {
+            foreach (var result in results)
+            {
+                result?.Dispose();
+            }
+        }
+    }
+
     public void Dispose()
     {
         _session.Dispose();
@@ -115,6 +162,11 @@ public sealed class OnnxModelRunner : IDisposable
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
             IntraOpNumThreads = options.IntraOpThreads,
         };
+        if (!options.IntraOpSpinning)
+        {
+            sessionOptions.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+        }
+
         if (useCuda)
         {
             sessionOptions.AppendExecutionProvider_CUDA(options.CudaDeviceId);

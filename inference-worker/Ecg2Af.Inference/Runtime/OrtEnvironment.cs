@@ -10,6 +10,13 @@ internal static class OrtEnvironment
 {
     private static readonly Lazy<OrtEnv> Instance = new(() =>
     {
+        // Something in the process (a test's own session, say) may have created the default environment already;
+        // it is process-wide and cannot be created twice, so use it as it is.
+        if (OrtEnv.IsCreated)
+        {
+            return OrtEnv.Instance();
+        }
+
         var options = new EnvironmentCreationOptions
         {
             logId = "ecg2af",

@@ -27,4 +27,12 @@ public sealed class RuntimeOptions
     /// <summary>Threads one Run may use on the CPU provider. 0: all processor cores.</summary>
     [Range(0, 1024)]
     public int IntraOpThreads { get; set; }
+
+    /// <summary>
+    /// Let intra-op threads spin briefly between work items (ONNX Runtime's default). Turning it off frees the cores
+    /// for HTTP work between runs and avoids spinning threads of concurrent sessions fighting over the cores.
+    /// </summary>
+    public bool IntraOpSpinning { get; set; } = true;
+
+    public RuntimeOptions Clone() => (RuntimeOptions)MemberwiseClone();
 }

@@ -1,37 +1,41 @@
-using System.Diagnostics;
-using Ecg2Af.Inference.Scoring;
+using Ecg2Af.Inference.Repository;
+using Ecg2Af.Inference.Serving;
+using Ecg2Af.Worker.Serving;
 
 namespace Ecg2Af.Worker.Predictions;
 
 /// <summary>
-/// Runs inference off the request threads, one run at a time per worker, so ONNX Runtime's intra-op threads are not
-/// oversubscribed by concurrent runs.
+/// Hands one prepared ECG to the worker's batcher and awaits its outputs: the request thread never runs or waits for
+/// inference; the batcher's own loops do.
 /// </summary>
-internal sealed class InferenceExecutor : IDisposable
+internal sealed class InferenceExecutor(InferenceScheduler scheduler)
 {
-    private readonly SemaphoreSlim _gate = new(1, 1);
-
-    public async Task<(float[][] Outputs, IReadOnlyDictionary<string, double> TimingsMs)> RunAsync(
-        LoadedModel model, float[] input, CancellationToken cancellationToken)
+    /// <summary>
+    /// Queues <paramref name="input"/> (one item) for <paramref name="version"/>. Throws
+    /// <see cref="InferenceRejectedException"/>, <see cref="InferenceFailedException"/> or
+    /// <see cref="OperationCanceledException"/> as <see cref="InferenceScheduler.SubmitAsync"/> does.
+    /// </summary>
+    public async Task<(InferenceResult Result, IReadOnlyDictionary<string, double> TimingsMs)> RunAsync(
+        ServedVersion version, float[] input, Admission admission, CancellationToken cancellationToken)
     {
-        var queued = Stopwatch.GetTimestamp();
-        await _gate.WaitAsync(cancellationToken);
+        var buffer = TensorPool.Shared.Rent(version.InputLength);
         try
         {
-            var started = Stopwatch.GetTimestamp();
-            var outputs = await Task.Run(() => model.Runner.Run(input, 1), CancellationToken.None);
-            var timings = new Dictionary<string, double>(StringComparer.Ordinal)
-            {
-                ["queue"] = Stopwatch.GetElapsedTime(queued, started).TotalMilliseconds,
-                ["inference"] = Stopwatch.GetElapsedTime(started).TotalMilliseconds,
-            };
-            return (outputs, timings);
+            input.AsSpan(0, version.InputLength).CopyTo(buffer.Span);
         }
-        finally
+        catch
         {
-            _gate.Release();
+            buffer.Dispose();
+            throw;
         }
-    }
 
-    public void Dispose() => _gate.Dispose();
+        var request = new InferenceRequest(version, buffer, 1, admission.Priority, admission.DeadlineTimestamp);
+        var result = await scheduler.SubmitAsync(request, cancellationToken);
+        var timings = new Dictionary<string, double>(StringComparer.Ordinal)
+        {
+            ["queue"] = result.QueueTime.TotalMilliseconds,
+            ["inference"] = result.ComputeTime.TotalMilliseconds,
+        };
+        return (result, timings);
+    }
 }

@@ -1,7 +1,10 @@
+using System.Diagnostics;
 using Ecg2Af.Ecg;
+using Ecg2Af.Inference.Repository;
 using Ecg2Af.Inference.Scoring;
+using Ecg2Af.Inference.Serving;
 using Ecg2Af.Worker.Audit;
-using Ecg2Af.Worker.Models;
+using Ecg2Af.Worker.Serving;
 using Ecg2Af.Worker.Uploads;
 using Microsoft.Extensions.Options;
 
@@ -21,12 +24,14 @@ internal static class PredictionsApi
 
     private static async Task<IResult> PredictAsync(
         HttpRequest request,
-        ModelHost models,
+        ModelCatalog models,
         InferenceExecutor executor,
         IOptions<UploadOptions> limits,
+        IOptions<SchedulerOptions> serving,
         ILoggerFactory loggers,
         CancellationToken cancellationToken)
     {
+        var started = Stopwatch.GetTimestamp();
         var logger = loggers.CreateLogger(typeof(PredictionsApi));
         var (form, errors) = await PredictionForm.ReadAsync(request, limits.Value, cancellationToken);
         if (form is null)
@@ -34,17 +39,22 @@ internal static class PredictionsApi
             return TypedResults.ValidationProblem(errors, title: "The prediction request is incomplete or invalid");
         }
 
-        var model = models.Current;
-        if (model is null)
+        if (!AdmissionReader.TryRead(request, EcgUploadForm.Value(request, form.Ecg.Form, "priority"), null, serving.Value, started,
+                out var admission, out var invalid))
         {
-            return EcgProblems.Problem(StatusCodes.Status503ServiceUnavailable, "Model not ready", "The model is still loading; retry shortly.");
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { [invalid.Field] = [invalid.Message] },
+                title: "The prediction request is incomplete or invalid");
         }
 
-        if ((form.Model is not null && form.Model != model.Name) || (form.Version is not null && form.Version != model.Version))
+        // The lease keeps the chosen version loaded until the answer is built, even if a reload retires it meanwhile.
+        var resolution = models.Acquire(form.Model, form.Version);
+        if (resolution.Lease is null)
         {
-            return EcgProblems.Problem(StatusCodes.Status404NotFound, "Model not found",
-                $"This worker serves {model.Name} version {model.Version}; '{form.Model ?? model.Name}' version '{form.Version ?? "latest"}' is not available.");
+            return ServingProblems.Problem(request.HttpContext.Response, resolution);
         }
+
+        using var lease = resolution.Lease;
+        var model = lease.Version.Model;
 
         ScoringInput input;
         try
@@ -54,12 +64,35 @@ internal static class PredictionsApi
         catch (EcgFormatException e)
         {
             logger.EcgRefused(e.Kind, form.Ecg.Files.Count);
+            ServingMetrics.InvalidInput(model.Name, model.Version, admission.Priority);
             return EcgProblems.From(e);
         }
 
-        var (outputs, timings) = await executor.RunAsync(model, input.Prepared.Data, cancellationToken);
+        InferenceResult result;
+        IReadOnlyDictionary<string, double> timings;
+        try
+        {
+            (result, timings) = await executor.RunAsync(lease.Version, input.Prepared.Data, admission, cancellationToken);
+        }
+        catch (InferenceRejectedException e)
+        {
+            return ServingProblems.Problem(request.HttpContext.Response, e);
+        }
+        catch (InferenceFailedException e)
+        {
+            logger.InferenceFailed(model.Name, model.Version, e);
+            return EcgProblems.Problem(StatusCodes.Status500InternalServerError, "Inference failed", "The model failed on this request; it was logged.");
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The client went away; its request left the queue without being computed (499: client closed request).
+            return TypedResults.StatusCode(499);
+        }
+
+        var outputs = result.Outputs;
         var response = ScoringPipeline.Complete(Guid.CreateVersion7().ToString("N"), model, input, outputs, 0, timings);
         logger.Predicted(response.Id, input.Recording.Format, model.Name, model.Version, response.TimingMs["total"]);
+        ServingMetrics.Completed(model.Name, model.Version, "predictions", Stopwatch.GetElapsedTime(started));
         return TypedResults.Ok(response);
     }
 }

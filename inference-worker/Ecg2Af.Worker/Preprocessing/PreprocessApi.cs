@@ -1,6 +1,7 @@
 using Ecg2Af.Ecg;
+using Ecg2Af.Inference.Repository;
 using Ecg2Af.Inference.Scoring;
-using Ecg2Af.Worker.Models;
+using Ecg2Af.Worker.Serving;
 using Ecg2Af.Worker.Uploads;
 using Microsoft.Extensions.Options;
 
@@ -21,7 +22,7 @@ internal static class PreprocessApi
         return app;
     }
 
-    private static async Task<IResult> PreprocessAsync(HttpRequest request, ModelHost models, IOptions<UploadOptions> limits, CancellationToken cancellationToken)
+    private static async Task<IResult> PreprocessAsync(HttpRequest request, ModelCatalog models, IOptions<UploadOptions> limits, CancellationToken cancellationToken)
     {
         var (upload, errors) = await EcgUploadForm.ReadAsync(request, limits.Value, cancellationToken);
         if (upload is null)
@@ -43,11 +44,14 @@ internal static class PreprocessApi
                 return TypedResults.Ok(MillivoltView.From(EcgReader.Read(upload.Files, upload.ReadOptions)));
             }
 
-            var model = models.Current;
-            if (model is null)
+            var (status, served, message) = models.Resolve(
+                EcgUploadForm.Value(request, upload.Form, "model") ?? models.DefaultModel, EcgUploadForm.Value(request, upload.Form, "version"));
+            if (served is null)
             {
-                return EcgProblems.Problem(StatusCodes.Status503ServiceUnavailable, "Model not ready", "The model is still loading; retry shortly.");
+                return ServingProblems.Problem(request.HttpContext.Response, new Resolution(status, null, message));
             }
+
+            var model = served.Model;
 
             var input = ScoringPipeline.Prepare(upload.Files, upload.ReadOptions, model.Signature);
             return TypedResults.Ok(ModelInputView.From(model.Signature, input));

@@ -1,0 +1,720 @@
+using System.Diagnostics;
+
+namespace Ecg2Af.Inference.Serving;
+
+/// <summary>
+/// The worker's dynamic batcher: bounded priority lanes in front of <see cref="SchedulerOptions.InferenceLoops"/>
+/// dedicated inference threads, each running one ONNX Runtime session per model version.
+/// <list type="bullet">
+/// <item>Admission: a request is refused at once when its lane is full, the worker drains, its deadline has passed,
+/// or (optionally) the work ahead of it cannot finish before its deadline.</item>
+/// <item>Batching: a free loop takes the oldest request of the highest non-empty lane, then every queued request for the
+/// same model version in lane order, up to <see cref="SchedulerOptions.MaxBatchSize"/> items. With a queue delay it
+/// holds a partial batch open until the delay passes, the batch is full, or it reaches a preferred size.</item>
+/// <item>Deadlines and cancellation: a queued request leaves its lane when its deadline passes (a timer) or its caller
+/// cancels, and deadlines are checked again when a batch forms and just before compute; neither is ever computed.</item>
+/// <item>Outputs are copied out of the batch per request, so a result depends only on its own input.</item>
+/// </list>
+/// Callers await a task; no caller thread ever runs or waits for inference.
+/// </summary>
+public sealed class InferenceScheduler : IDisposable
+{
+    private static readonly TimeSpan UnknownRetryAfter = TimeSpan.FromSeconds(1);
+
+    private readonly SchedulerOptions _options;
+    private readonly ISchedulerEvents _events;
+    private readonly object _gate = new();
+    private readonly LinkedList<Pending>[] _lanes = [new(), new(), new()];
+    private readonly int[] _laneItems = new int[3];
+    private readonly HashSet<int> _preferred;
+    private readonly long _delayTicks;
+    private readonly SemaphoreSlim _former = new(1, 1);
+    private readonly Thread[] _threads;
+    private readonly TaskCompletionSource _idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _started;
+    private bool _draining;
+    private bool _stopping;
+    private int _busy;
+    private int _runningItems;
+
+    /// <summary>Exponentially weighted compute seconds per batch item; 0 until the first batch ran.</summary>
+    private double _secondsPerItem;
+
+    public InferenceScheduler(SchedulerOptions options, ISchedulerEvents? events = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+        _events = events ?? NoSchedulerEvents.Instance;
+        _preferred = [.. options.PreferredBatchSizes ?? []];
+        _delayTicks = (long)(options.MaxQueueDelay.TotalSeconds * Stopwatch.Frequency);
+        _threads = new Thread[options.InferenceLoops];
+        for (var i = 0; i < _threads.Length; i++)
+        {
+            var loop = i;
+            _threads[i] = new Thread(() => RunLoop(loop)) { IsBackground = true, Name = $"ecg2af-inference-{loop}" };
+        }
+    }
+
+    public int Loops => _threads.Length;
+
+    public SchedulerOptions Options => _options;
+
+    public bool IsDraining
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _draining;
+            }
+        }
+    }
+
+    /// <summary>Batch items waiting in <paramref name="priority"/>'s lane.</summary>
+    public int QueuedItems(Priority priority)
+    {
+        lock (_gate)
+        {
+            return _laneItems[(int)priority];
+        }
+    }
+
+    /// <summary>Inference loops running a batch right now.</summary>
+    public int BusyLoops
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _busy;
+            }
+        }
+    }
+
+    /// <summary>Starts the inference threads (once).</summary>
+    public void Start()
+    {
+        lock (_gate)
+        {
+            if (_started)
+            {
+                return;
+            }
+
+            _started = true;
+        }
+
+        foreach (var thread in _threads)
+        {
+            thread.Start();
+        }
+    }
+
+    /// <summary>
+    /// Queues <paramref name="request"/>. The task completes with its outputs, or fails with
+    /// <see cref="InferenceRejectedException"/> (refused or expired, never computed), <see cref="OperationCanceledException"/>
+    /// (<paramref name="cancellationToken"/> fired while it was queued; it leaves the queue at once) or
+    /// <see cref="InferenceFailedException"/>. The scheduler owns <see cref="InferenceRequest.Input"/> from here on.
+    /// </summary>
+    public Task<InferenceResult> SubmitAsync(InferenceRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.Items > _options.MaxBatchSize)
+        {
+            request.Input.Dispose();
+            throw new ArgumentException(
+                $"The request holds {request.Items} items; at most {_options.MaxBatchSize} fit one batch.", nameof(request));
+        }
+
+        var pending = new Pending(request, cancellationToken);
+        var lane = (int)request.Priority;
+        InferenceRejectedException? refusal = null;
+        RequestOutcome outcome = RequestOutcome.Success;
+        var admitted = false;
+        lock (_gate)
+        {
+            var now = Stopwatch.GetTimestamp();
+            if (_draining || _stopping)
+            {
+                outcome = RequestOutcome.ShuttingDown;
+                refusal = new InferenceRejectedException(RejectionReason.ShuttingDown,
+                    "The worker is shutting down and takes no new work; retry on another worker.", UnknownRetryAfter);
+            }
+            else if (cancellationToken.IsCancellationRequested)
+            {
+                outcome = RequestOutcome.Cancelled;
+            }
+            else if (request.DeadlineTimestamp <= now)
+            {
+                outcome = RequestOutcome.DeadlineExceeded;
+                refusal = new InferenceRejectedException(RejectionReason.DeadlineExceeded,
+                    "The request's deadline passed before it could be queued; it was not computed.");
+            }
+            else if (_laneItems[lane] + request.Items > _options.Capacity(request.Priority))
+            {
+                outcome = RequestOutcome.QueueFull;
+                refusal = new InferenceRejectedException(RejectionReason.QueueFull,
+                    $"The {request.Priority.Name()} queue is full ({_options.Capacity(request.Priority)} items); retry later.",
+                    RetryAfterLocked());
+            }
+            else if (UnreachableLocked(request, now) is { } expectedWait)
+            {
+                outcome = RequestOutcome.DeadlineUnreachable;
+                refusal = new InferenceRejectedException(RejectionReason.DeadlineUnreachable,
+                    FormattableString.Invariant(
+                        $"The work queued ahead needs about {expectedWait.TotalMilliseconds:F0} ms, longer than the request's deadline allows; retry later or with a longer deadline."),
+                    RetryAfterLocked());
+            }
+            else
+            {
+                pending.Node = _lanes[lane].AddLast(pending);
+                admitted = true;
+                _laneItems[lane] += request.Items;
+                _events.QueueDepthChanged(request.Priority, _laneItems[lane]);
+                Monitor.PulseAll(_gate);
+            }
+        }
+
+        if (!admitted)
+        {
+            request.Input.Dispose();
+            _events.RequestFinished(request.Target, request.Priority, outcome, TimeSpan.Zero);
+            return refusal is not null
+                ? Task.FromException<InferenceResult>(refusal)
+                : Task.FromCanceled<InferenceResult>(cancellationToken);
+        }
+
+        // Expire at the deadline even while every loop is busy, so the caller hears 504 on time.
+        if (request.DeadlineTimestamp != long.MaxValue)
+        {
+            var due = TimeSpan.FromSeconds((request.DeadlineTimestamp - Stopwatch.GetTimestamp()) / (double)Stopwatch.Frequency);
+            pending.Expiry = new Timer(
+                static state =>
+                {
+                    var (scheduler, expiring) = ((InferenceScheduler, Pending))state!;
+                    scheduler.Expire(expiring);
+                },
+                (this, pending),
+                due > TimeSpan.Zero ? due : TimeSpan.Zero,
+                Timeout.InfiniteTimeSpan);
+            if (pending.Completion.Task.IsCompleted)
+            {
+                pending.Expiry.Dispose();
+            }
+        }
+
+        if (cancellationToken.CanBeCanceled)
+        {
+            pending.Registration = cancellationToken.UnsafeRegister(
+                static state =>
+                {
+                    var (scheduler, cancelled) = ((InferenceScheduler, Pending))state!;
+                    scheduler.Cancel(cancelled);
+                },
+                (this, pending));
+        }
+
+        return pending.Completion.Task;
+    }
+
+    /// <summary>Refuses new work from now on (503); queued and running requests carry on.</summary>
+    public void BeginDrain()
+    {
+        lock (_gate)
+        {
+            _draining = true;
+            Monitor.PulseAll(_gate);
+            CheckIdleLocked();
+        }
+    }
+
+    /// <summary>
+    /// Refuses new work and waits until every queued and running request has finished, at most
+    /// <paramref name="timeout"/>; what is still queued then is refused (<see cref="RejectionReason.ShuttingDown"/>).
+    /// Returns true when everything finished in time.
+    /// </summary>
+    public async Task<bool> DrainAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        BeginDrain();
+        try
+        {
+            await _idle.Task.WaitAsync(timeout, cancellationToken);
+            return true;
+        }
+        catch (Exception e) when (e is TimeoutException or OperationCanceledException)
+        {
+            FailQueued(RejectionReason.ShuttingDown, "The worker shut down before this request's turn; retry on another worker.");
+            return false;
+        }
+    }
+
+    /// <summary>Stops the inference threads after their current batch; queued requests are refused.</summary>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _draining = true;
+            _stopping = true;
+            Monitor.PulseAll(_gate);
+        }
+
+        FailQueued(RejectionReason.ShuttingDown, "The worker shut down before this request's turn; retry on another worker.");
+        foreach (var thread in _threads)
+        {
+            if (thread.IsAlive)
+            {
+                thread.Join();
+            }
+        }
+
+        _former.Dispose();
+    }
+
+    private void RunLoop(int loop)
+    {
+        var buffers = new LoopBuffers();
+        while (true)
+        {
+            List<Pending>? batch;
+            _former.Wait();
+            try
+            {
+                batch = FormBatch();
+            }
+            finally
+            {
+                _former.Release();
+            }
+
+            if (batch is null)
+            {
+                return;
+            }
+
+            Execute(loop, batch, buffers);
+        }
+    }
+
+    /// <summary>Blocks until a batch is due (see the class remarks) and takes it out of the lanes; null when stopping.</summary>
+    private List<Pending>? FormBatch()
+    {
+        lock (_gate)
+        {
+            while (true)
+            {
+                if (_stopping)
+                {
+                    return null;
+                }
+
+                var now = Stopwatch.GetTimestamp();
+                DropExpiredLocked(now);
+                var head = FirstLocked();
+                if (head is null)
+                {
+                    CheckIdleLocked();
+                    Monitor.Wait(_gate);
+                    continue;
+                }
+
+                var (batch, items, overflow) = CollectLocked(head.Request.Target);
+                var oldest = batch.Min(p => p.EnqueuedAt);
+                var dueAt = _delayTicks == 0 ? now : oldest + _delayTicks;
+                var due = items >= _options.MaxBatchSize || overflow || _preferred.Contains(items) || now >= dueAt || _draining;
+                if (due)
+                {
+                    foreach (var pending in batch)
+                    {
+                        RemoveLocked(pending);
+                        pending.DispatchedAt = now;
+                    }
+
+                    _busy++;
+                    _runningItems += items;
+                    _events.BusyLoopsChanged(_busy);
+                    return batch;
+                }
+
+                // Hold the partial batch open: wake on new work, when the delay is up, or when a member would expire.
+                var wakeAt = Math.Min(dueAt, batch.Min(p => p.Request.DeadlineTimestamp));
+                var wait = TimeSpan.FromSeconds(Math.Max(wakeAt - now, 0) / (double)Stopwatch.Frequency);
+                Monitor.Wait(_gate, wait < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : wait);
+            }
+        }
+    }
+
+    private void Execute(int loop, List<Pending> batch, LoopBuffers buffers)
+    {
+        var target = batch[0].Request.Target;
+        var dispatchedItems = batch.Sum(p => p.Request.Items);
+
+        // Last check before compute: nothing expired or abandoned is run.
+        var now = Stopwatch.GetTimestamp();
+        var live = new List<Pending>(batch.Count);
+        foreach (var pending in batch)
+        {
+            if (pending.Request.DeadlineTimestamp <= now)
+            {
+                Finish(pending, RequestOutcome.DeadlineExceeded, new InferenceRejectedException(RejectionReason.DeadlineExceeded,
+                    "The request's deadline passed while it was queued; it was not computed."));
+            }
+            else if (pending.CancellationToken.IsCancellationRequested)
+            {
+                Finish(pending, RequestOutcome.Cancelled, new OperationCanceledException(pending.CancellationToken));
+            }
+            else
+            {
+                live.Add(pending);
+            }
+        }
+
+        if (live.Count > 0)
+        {
+            Compute(loop, target, live, buffers);
+        }
+
+        lock (_gate)
+        {
+            _busy--;
+            _runningItems -= dispatchedItems;
+            _events.BusyLoopsChanged(_busy);
+            CheckIdleLocked();
+        }
+    }
+
+    private void Compute(int loop, IInferenceTarget target, List<Pending> batch, LoopBuffers buffers)
+    {
+        var items = batch.Sum(p => p.Request.Items);
+        var length = target.InputLength;
+        Memory<float> input;
+        if (batch.Count == 1)
+        {
+            input = batch[0].Request.Input.Memory;
+        }
+        else
+        {
+            var packed = buffers.Input(items * length, _options.MaxBatchSize * length);
+            var offset = 0;
+            foreach (var pending in batch)
+            {
+                pending.Request.Input.Span.CopyTo(packed.AsSpan(offset));
+                offset += pending.Request.Input.Length;
+            }
+
+            input = packed.AsMemory(0, items * length);
+        }
+
+        var sizes = target.OutputSizes;
+        var outputs = buffers.Outputs(sizes, Math.Max(items, _options.MaxBatchSize));
+        var start = Stopwatch.GetTimestamp();
+        Exception? failure = null;
+        try
+        {
+            target.Run(loop, input, items, outputs);
+        }
+        catch (Exception e)
+        {
+            failure = e;
+        }
+
+        var computeTime = Stopwatch.GetElapsedTime(start);
+        foreach (var pending in batch)
+        {
+            pending.Request.Input.Dispose();
+        }
+
+        _events.BatchExecuted(target, items, computeTime, failure is null);
+        if (failure is not null)
+        {
+            var error = new InferenceFailedException(
+                $"ONNX Runtime failed on a batch of {items} for {target.ModelName}/{target.ModelVersion}: {failure.Message}", failure);
+            foreach (var pending in batch)
+            {
+                Finish(pending, RequestOutcome.Error, error);
+            }
+
+            return;
+        }
+
+        lock (_gate)
+        {
+            var sample = computeTime.TotalSeconds / items;
+            _secondsPerItem = _secondsPerItem == 0 ? sample : (0.8 * _secondsPerItem) + (0.2 * sample);
+        }
+
+        var itemOffset = 0;
+        foreach (var pending in batch)
+        {
+            var own = new float[sizes.Count][];
+            for (var h = 0; h < own.Length; h++)
+            {
+                own[h] = outputs[h].AsSpan(itemOffset * sizes[h], pending.Request.Items * sizes[h]).ToArray();
+            }
+
+            itemOffset += pending.Request.Items;
+            var queueTime = Stopwatch.GetElapsedTime(pending.EnqueuedAt, pending.DispatchedAt);
+            pending.Registration.Unregister();
+            pending.Expiry?.Dispose();
+            if (pending.Completion.TrySetResult(new InferenceResult(own, items, queueTime, computeTime, loop)))
+            {
+                _events.RequestFinished(target, pending.Request.Priority, RequestOutcome.Success, queueTime);
+            }
+        }
+    }
+
+    /// <summary>Completes a request that leaves without being computed (its input goes back to the pool).</summary>
+    private void Finish(Pending pending, RequestOutcome outcome, Exception error)
+    {
+        pending.Registration.Unregister();
+        pending.Expiry?.Dispose();
+        pending.Request.Input.Dispose();
+        var completed = error is OperationCanceledException cancelled
+            ? pending.Completion.TrySetCanceled(cancelled.CancellationToken)
+            : pending.Completion.TrySetException(error);
+        if (completed)
+        {
+            var queueTime = Stopwatch.GetElapsedTime(pending.EnqueuedAt, pending.DispatchedAt == 0 ? Stopwatch.GetTimestamp() : pending.DispatchedAt);
+            _events.RequestFinished(pending.Request.Target, pending.Request.Priority, outcome, queueTime);
+        }
+    }
+
+    /// <summary>A queued request's deadline timer fired: it leaves its lane uncomputed (504).</summary>
+    private void Expire(Pending pending)
+    {
+        lock (_gate)
+        {
+            if (pending.Node is null || pending.Request.DeadlineTimestamp > Stopwatch.GetTimestamp())
+            {
+                // Already dispatched (the last check before compute applies) or the timer ran early.
+                return;
+            }
+
+            RemoveLocked(pending);
+            pending.DispatchedAt = Stopwatch.GetTimestamp();
+            CheckIdleLocked();
+        }
+
+        Finish(pending, RequestOutcome.DeadlineExceeded, new InferenceRejectedException(RejectionReason.DeadlineExceeded,
+            "The request's deadline passed while it was queued; it was not computed."));
+    }
+
+    private void Cancel(Pending pending)
+    {
+        lock (_gate)
+        {
+            if (pending.Node is null)
+            {
+                return;
+            }
+
+            RemoveLocked(pending);
+            CheckIdleLocked();
+        }
+
+        Finish(pending, RequestOutcome.Cancelled, new OperationCanceledException(pending.CancellationToken));
+    }
+
+    private void FailQueued(RejectionReason reason, string message)
+    {
+        var failed = new List<Pending>();
+        lock (_gate)
+        {
+            foreach (var lane in _lanes)
+            {
+                failed.AddRange(lane);
+            }
+
+            foreach (var pending in failed)
+            {
+                RemoveLocked(pending);
+            }
+
+            CheckIdleLocked();
+        }
+
+        foreach (var pending in failed)
+        {
+            Finish(pending, RequestOutcome.ShuttingDown, new InferenceRejectedException(reason, message, UnknownRetryAfter));
+        }
+    }
+
+    private Pending? FirstLocked()
+    {
+        foreach (var lane in _lanes)
+        {
+            if (lane.First is { } first)
+            {
+                return first.Value;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Requests for <paramref name="target"/> in lane order that fit one batch; overflow: one more did not fit.</summary>
+    private (List<Pending> Batch, int Items, bool Overflow) CollectLocked(IInferenceTarget target)
+    {
+        var batch = new List<Pending>();
+        var items = 0;
+        var overflow = false;
+        foreach (var lane in _lanes)
+        {
+            foreach (var pending in lane)
+            {
+                if (!ReferenceEquals(pending.Request.Target, target))
+                {
+                    continue;
+                }
+
+                if (items + pending.Request.Items > _options.MaxBatchSize)
+                {
+                    overflow = true;
+                    continue;
+                }
+
+                batch.Add(pending);
+                items += pending.Request.Items;
+            }
+        }
+
+        return (batch, items, overflow);
+    }
+
+    private void DropExpiredLocked(long now)
+    {
+        List<Pending>? expired = null;
+        foreach (var lane in _lanes)
+        {
+            for (var node = lane.First; node is not null; node = node.Next)
+            {
+                if (node.Value.Request.DeadlineTimestamp <= now)
+                {
+                    (expired ??= []).Add(node.Value);
+                }
+            }
+        }
+
+        if (expired is null)
+        {
+            return;
+        }
+
+        foreach (var pending in expired)
+        {
+            RemoveLocked(pending);
+            pending.DispatchedAt = now;
+            Finish(pending, RequestOutcome.DeadlineExceeded, new InferenceRejectedException(RejectionReason.DeadlineExceeded,
+                "The request's deadline passed while it was queued; it was not computed."));
+        }
+    }
+
+    private void RemoveLocked(Pending pending)
+    {
+        if (pending.Node is not { } node)
+        {
+            return;
+        }
+
+        var lane = (int)pending.Request.Priority;
+        _lanes[lane].Remove(node);
+        pending.Node = null;
+        _laneItems[lane] -= pending.Request.Items;
+        _events.QueueDepthChanged(pending.Request.Priority, _laneItems[lane]);
+    }
+
+    private void CheckIdleLocked()
+    {
+        if (_draining && _busy == 0 && _laneItems[0] + _laneItems[1] + _laneItems[2] == 0)
+        {
+            _idle.TrySetResult();
+        }
+    }
+
+    /// <summary>The expected wait when it cannot end before the request's deadline; null when it can (or is unknown).</summary>
+    private TimeSpan? UnreachableLocked(InferenceRequest request, long now)
+    {
+        if (!_options.ShedUnreachableDeadlines || _secondsPerItem == 0 || request.DeadlineTimestamp == long.MaxValue)
+        {
+            return null;
+        }
+
+        // Work that runs before this request: running batches, and its own and higher lanes.
+        var ahead = _runningItems;
+        for (var lane = 0; lane <= (int)request.Priority; lane++)
+        {
+            ahead += _laneItems[lane];
+        }
+
+        var seconds = ((ahead / (double)Loops) + request.Items) * _secondsPerItem;
+        var finish = now + (long)(seconds * Stopwatch.Frequency);
+        return finish > request.DeadlineTimestamp ? TimeSpan.FromSeconds(seconds) : null;
+    }
+
+    /// <summary>How long the queued work should take to clear: a hint for Retry-After, at least one second.</summary>
+    private TimeSpan RetryAfterLocked()
+    {
+        if (_secondsPerItem == 0)
+        {
+            return UnknownRetryAfter;
+        }
+
+        var queued = _runningItems + _laneItems[0] + _laneItems[1] + _laneItems[2];
+        var seconds = Math.Ceiling(queued * _secondsPerItem / Loops);
+        return TimeSpan.FromSeconds(Math.Clamp(seconds, 1, 120));
+    }
+
+    private sealed class Pending(InferenceRequest request, CancellationToken cancellationToken)
+    {
+        public InferenceRequest Request { get; } = request;
+
+        public CancellationToken CancellationToken { get; } = cancellationToken;
+
+        public TaskCompletionSource<InferenceResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public long EnqueuedAt { get; } = Stopwatch.GetTimestamp();
+
+        public long DispatchedAt { get; set; }
+
+        public LinkedListNode<Pending>? Node { get; set; }
+
+        public CancellationTokenRegistration Registration { get; set; }
+
+        /// <summary>Fires at the deadline; disposed once the request leaves the scheduler.</summary>
+        public Timer? Expiry { get; set; }
+    }
+
+    /// <summary>One loop's batch input and output buffers, allocated once and grown only for a larger model or batch.</summary>
+    private sealed class LoopBuffers
+    {
+        private float[] _input = [];
+        private float[][] _outputs = [];
+
+        public float[] Input(int length, int preferredLength)
+        {
+            if (_input.Length < length)
+            {
+                _input = GC.AllocateUninitializedArray<float>(Math.Max(length, preferredLength));
+            }
+
+            return _input;
+        }
+
+        public float[][] Outputs(IReadOnlyList<int> sizes, int items)
+        {
+            if (_outputs.Length < sizes.Count)
+            {
+                Array.Resize(ref _outputs, sizes.Count);
+            }
+
+            for (var h = 0; h < sizes.Count; h++)
+            {
+                if (_outputs[h] is null || _outputs[h].Length < sizes[h] * items)
+                {
+                    _outputs[h] = new float[sizes[h] * items];
+                }
+            }
+
+            return _outputs;
+        }
+    }
+}

@@ -1,0 +1,97 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Ecg2Af.Inference.Serving;
+
+/// <summary>How the worker batches, queues and admits inference work. Section <c>Serving</c>.</summary>
+public sealed class SchedulerOptions : IValidatableObject
+{
+    public const string Section = "Serving";
+
+    /// <summary>Most batch items (ECGs) one ONNX Runtime run takes.</summary>
+    [Range(1, 1024)]
+    public int MaxBatchSize { get; set; } = 16;
+
+    /// <summary>
+    /// Batch sizes worth dispatching at once while <see cref="MaxQueueDelayMs"/> holds a partial batch open. Empty:
+    /// only <see cref="MaxBatchSize"/> dispatches early. Has no effect when the delay is 0.
+    /// </summary>
+    public int[] PreferredBatchSizes { get; set; } = [];
+
+    /// <summary>
+    /// How long the oldest queued request may wait for more requests to join its batch. 0 (the default): dispatch
+    /// whatever is queued as soon as an inference loop is free.
+    /// </summary>
+    [Range(0, 60_000)]
+    public double MaxQueueDelayMs { get; set; }
+
+    /// <summary>Concurrent inference loops (one ONNX Runtime session each per model version).</summary>
+    [Range(1, 64)]
+    public int InferenceLoops { get; set; } = 1;
+
+    /// <summary>Queue bound per priority lane, in batch items; beyond it requests are refused (503 + Retry-After).</summary>
+    [Required]
+    public LaneCapacities QueueCapacity { get; set; } = new();
+
+    /// <summary>Deadline given to a request that names none.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
+    public TimeSpan DefaultTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Refuse at admission (503 + Retry-After) a request whose deadline cannot be met given the work queued ahead of it
+    /// and the measured compute time per item, instead of queueing it only to expire.
+    /// </summary>
+    public bool ShedUnreachableDeadlines { get; set; } = true;
+
+    /// <summary>On shutdown, how long queued and running requests get to finish before the rest are refused.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// On shutdown, how long readiness reports 503 (and new work is refused) before the listener closes, even when
+    /// the queue drains sooner, so load balancers see it and route elsewhere first.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
+    public TimeSpan ShutdownReadinessDelay { get; set; } = TimeSpan.FromSeconds(2);
+
+    public TimeSpan MaxQueueDelay => TimeSpan.FromMilliseconds(MaxQueueDelayMs);
+
+    public int Capacity(Priority priority) => priority switch
+    {
+        Priority.Stat => QueueCapacity.Stat,
+        Priority.Routine => QueueCapacity.Routine,
+        _ => QueueCapacity.Batch,
+    };
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        foreach (var size in PreferredBatchSizes ?? [])
+        {
+            if (size < 1 || size > MaxBatchSize)
+            {
+                yield return new ValidationResult(
+                    $"Preferred batch size {size} must be between 1 and MaxBatchSize ({MaxBatchSize}).", [nameof(PreferredBatchSizes)]);
+            }
+        }
+
+        foreach (var priority in Priorities.All)
+        {
+            if (Capacity(priority) < 1)
+            {
+                yield return new ValidationResult($"QueueCapacity:{priority} must be at least 1.", [nameof(QueueCapacity)]);
+            }
+        }
+    }
+}
+
+/// <summary>Queue bound of each priority lane, in batch items.</summary>
+public sealed class LaneCapacities
+{
+    [Range(1, 1_000_000)]
+    public int Stat { get; set; } = 16;
+
+    [Range(1, 1_000_000)]
+    public int Routine { get; set; } = 64;
+
+    [Range(1, 1_000_000)]
+    public int Batch { get; set; } = 256;
+}
