@@ -5,7 +5,8 @@ namespace Ecg2Af.LoadTests.Tests.EndToEnd;
 /// <summary>
 /// The acceptance command: <c>ecg2af-load --self-host --scenario smoke</c> on this checkout starts the real gateway
 /// and workers, prints the report table, writes the report files and exits 0; an unmeetable threshold makes it exit
-/// non-zero. This is also the CI smoke run (about 15 s of load, thresholds: no failures, ≥ 25 ok, p99 &lt; 15 s).
+/// non-zero. This is also the CI smoke run: web-form uploads and OIP binary requests for 15 s (thresholds: no
+/// failures, ≥ 25 ok, p99 &lt; 15 s).
 /// </summary>
 [Collection(EndToEndCollection.Name)]
 public class SelfHostSmokeTests(SharedModelRepository models)
@@ -27,6 +28,8 @@ public class SelfHostSmokeTests(SharedModelRepository models)
             var smoke = report.Scenarios.Single();
             Assert.Equal("smoke", smoke.Name);
             Assert.Equal(0, smoke.Total.Failed);
+            Assert.Equal(["web-form", "oip-binary"], smoke.Steps.Select(s => s.Name));
+            Assert.All(smoke.Steps, s => Assert.True(s.Ok > 0, $"{s.Name}: {s.Ok} ok"));
             Assert.True(smoke.Total.Ok >= 25, $"{smoke.Total.Ok} ok");
             Assert.Equal(smoke.Total.Ok, smoke.Total.StatusCodes["200"]);
             Assert.All(smoke.Total.Workers.Keys, w => Assert.StartsWith("worker-", w, StringComparison.Ordinal));

@@ -24,9 +24,9 @@ internal static class BenchCommand
         var users = new Option<int>("--users") { Description = "Closed-model users at saturation per worker.", DefaultValueFactory = _ => 4 };
         var overload = new Option<double>("--overload") { Description = "Past saturation: arrival rate as a multiple of the measured gateway throughput.", DefaultValueFactory = _ => 2 };
         var scale = new Option<int[]>("--scale") { Description = "Worker counts for the scaling phase.", DefaultValueFactory = _ => [1, 2], AllowMultipleArgumentsPerToken = true };
-        var request = new Option<string>("--request") { Description = "Request measured: web-form (predictions upload) or oip-binary.", DefaultValueFactory = _ => "web-form" };
+        var request = new Option<string>("--request") { Description = "Request measured: oip-binary (the model input as OIP binary tensors) or web-form (a predictions upload, parsing and preprocessing included).", DefaultValueFactory = _ => "oip-binary" };
         request.AcceptOnlyFromAmong("web-form", "oip-binary");
-        var batching = new Option<int?>("--compare-batching") { Description = "Also compare Serving__MaxBatchSize=1 with this batch size (needs the serving engine's batcher)." };
+        var batching = new Option<int?>("--compare-batching") { Description = "Compare Serving__MaxBatchSize=1 with this batch size (0: skip).", DefaultValueFactory = _ => 16 };
         var flopsPerCycle = new Option<double>("--flops-per-cycle") { Description = "FP32 FLOP per cycle per core for the peak (32: two 256-bit FMA pipes, as on Zen 4).", DefaultValueFactory = _ => 32 };
         var modelRepository = new Option<string?>("--model-repo") { Description = "Model repository to reuse (the stand-in is built there once)." };
         var samples = new Option<string?>("--samples") { Description = "ECG samples folder (default ../shared/ecg-samples)." };
@@ -145,7 +145,7 @@ internal static class BenchRun
             }
 
             // 3. Batching off vs on (the serving engine's Serving__MaxBatchSize).
-            if (settings.CompareBatching is { } batchSize)
+            if (settings.CompareBatching is { } batchSize and > 1)
             {
                 md.AppendLine();
                 md.AppendLine("| one worker, gateway in front | ok/s | p50 / p99 ms |");

@@ -60,7 +60,7 @@ public static class ScenarioCatalog
     public static IReadOnlyList<string> Names { get; } = ["smoke", "web-form", "oip-json", "oip-binary", "batch", "stat-mix", "spread", "saturation"];
 
     /// <summary>Whether the scenario needs the OIP tensor (fetched from the target before the run).</summary>
-    public static bool NeedsTensor(string name) => name is "oip-json" or "oip-binary";
+    public static bool NeedsTensor(string name) => name is "smoke" or "oip-json" or "oip-binary";
 
     /// <summary>Workers a self-hosted run starts for this scenario unless told otherwise.</summary>
     public static int PreferredWorkers(string name) => name == "spread" ? 3 : 2;
@@ -81,8 +81,12 @@ public static class ScenarioCatalog
             "smoke" => new Scenario
             {
                 Name = name,
-                Description = "CI smoke: web-form uploads (multipart with name and email, the real-format mix) through the gateway at a low constant rate.",
-                Steps = [new StepDefinition("web-form", 1, Requests.WebForm(target, payloads))],
+                Description = "CI smoke: web-form uploads (multipart with name and email, the real-format mix) and Open Inference Protocol binary requests through the gateway at a low constant rate.",
+                Steps =
+                [
+                    new StepDefinition("web-form", 2, Requests.WebForm(target, payloads)),
+                    new StepDefinition("oip-binary", 1, Requests.OipBinary(target, payloads)),
+                ],
                 Load = [new InjectPhase(2, TimeSpan.FromSeconds(15))],
                 Thresholds = [T("fail_ratio <= 0"), T("ok >= 25"), T("p99 < 15s")],
             },
@@ -107,7 +111,7 @@ public static class ScenarioCatalog
                 Name = name,
                 Description = "High-concurrency API clients: Open Inference Protocol v2 inference with the binary tensor extension.",
                 Steps = [new StepDefinition("oip-binary", 1, Requests.OipBinary(target, payloads))],
-                Load = [new KeepConstantPhase(64, TimeSpan.FromSeconds(30))],
+                Load = [new KeepConstantPhase(32, TimeSpan.FromSeconds(30))],
                 Thresholds = [T("fail_ratio <= 0.01"), T("ok >= 1")],
             },
             "batch" => new Scenario
