@@ -37,8 +37,8 @@ public sealed record WrkResult(long Requests, double DurationSeconds, long Statu
 
 /// <summary>
 /// Cross-checks the tool against wrk: the same multipart upload, the same number of connections from one source
-/// address, closed loop, alternating wrk and the tool for a few rounds on the same gateway; the tool's throughput
-/// must be within the tolerance (±15 % by default) of wrk's.
+/// address, closed loop, wrk and the tool in ABBA order for a few rounds on the same gateway; the tool's mean
+/// throughput must be within the tolerance (±15 % by default) of wrk's.
 /// </summary>
 internal static class WrkCheckCommand
 {
@@ -49,7 +49,7 @@ internal static class WrkCheckCommand
         var modelRepository = new Option<string?>("--model-repo") { Description = "Self-host: model repository to reuse." };
         var connections = new Option<int>("--connections", "-c") { Description = "Connections (wrk -c) and closed-model users of the tool.", DefaultValueFactory = _ => 4 };
         var duration = new Option<double>("--duration", "-d") { Description = "Seconds per run.", DefaultValueFactory = _ => 10 };
-        var rounds = new Option<int>("--rounds") { Description = "wrk/tool pairs, alternated (the machine is shared: more rounds average its noise out).", DefaultValueFactory = _ => 4 };
+        var rounds = new Option<int>("--rounds") { Description = "wrk/tool pairs, alternated (the machine is shared: more rounds average its noise out).", DefaultValueFactory = _ => 6 };
         var file = new Option<string[]>("--file") { Description = "ECG file(s) of the upload, relative to the samples folder.", DefaultValueFactory = _ => [Payloads.TensorSource] };
         var tolerance = new Option<double>("--tolerance") { Description = "Allowed relative difference of throughput.", DefaultValueFactory = _ => 0.15 };
         var samples = new Option<string?>("--samples") { Description = "ECG samples folder (default ../shared/ecg-samples)." };
@@ -137,13 +137,24 @@ public static class WrkCheck
         var tool = new List<StepReport>();
         for (var round = 0; round < settings.Rounds; round++)
         {
-            var w = await RunWrkAsync(url, settings, cancellationToken);
-            log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"round {round + 1}: wrk {w.RequestsPerSecond:0.00} req/s ({w.Requests} requests, {w.StatusErrors} non-2xx)"));
-            wrk.Add(w);
-            var result = await runner.RunAsync(scenario, cancellationToken);
-            var step = StepReport.From(result.Steps[0], result.Window);
-            log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"round {round + 1}: tool {step.OkPerSecond:0.00} ok/s ({step.Ok} ok, {step.Failed} failed)"));
-            tool.Add(step);
+            // ABBA order (wrk first in even rounds, the tool first in odd ones), so a drift in the machine's
+            // background load hits both alike.
+            foreach (var wrkTurn in round % 2 == 0 ? new[] { true, false } : [false, true])
+            {
+                if (wrkTurn)
+                {
+                    var w = await RunWrkAsync(url, settings, cancellationToken);
+                    log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"round {round + 1}: wrk {w.RequestsPerSecond:0.00} req/s ({w.Requests} requests, {w.StatusErrors} non-2xx)"));
+                    wrk.Add(w);
+                }
+                else
+                {
+                    var result = await runner.RunAsync(scenario, cancellationToken);
+                    var step = StepReport.From(result.Steps[0], result.Window);
+                    log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"round {round + 1}: tool {step.OkPerSecond:0.00} ok/s ({step.Ok} ok, {step.Failed} failed)"));
+                    tool.Add(step);
+                }
+            }
         }
 
         var wrkRate = wrk.Average(w => (w.Requests - w.StatusErrors) / Math.Max(w.DurationSeconds, 1e-9));
