@@ -19,8 +19,8 @@ internal static class BenchCommand
 {
     public static Command Create()
     {
-        var seconds = new Option<double>("--seconds") { Description = "Seconds per measured phase.", DefaultValueFactory = _ => 20 };
-        var rounds = new Option<int>("--rounds") { Description = "Direct/gateway measurements, in ABBA order, this many times each (averages out a shared machine's drift).", DefaultValueFactory = _ => 4 };
+        var seconds = new Option<double>("--seconds") { Description = "Seconds per measured HTTP phase (raw ONNX Runtime gets half).", DefaultValueFactory = _ => 10 };
+        var rounds = new Option<int>("--rounds") { Description = "Rounds of raw ONNX Runtime, worker direct and gateway (ABBA), back to back; ratios are per round, medians reported.", DefaultValueFactory = _ => 4 };
         var users = new Option<int>("--users") { Description = "Closed-model users at saturation per worker (2 × the worker's max batch lets it fill batches).", DefaultValueFactory = _ => 32 };
         var ceilingBatch = new Option<int>("--ceiling-batch") { Description = "Batch size of the second raw ONNX Runtime measurement (the worker's max batch).", DefaultValueFactory = _ => 16 };
         var overload = new Option<double>("--overload") { Description = "Past saturation: arrival rate as a multiple of the measured gateway throughput.", DefaultValueFactory = _ => 2 };
@@ -77,53 +77,81 @@ internal static class BenchRun
             md.AppendLine(C, $"- Machine: {MachineInfo.CpuModel()}, {Environment.ProcessorCount} cores, {MachineInfo.CpuMhz():0} MHz; load average at start {MachineInfo.LoadAverage()}");
             md.AppendLine(C, $"- Request measured over HTTP: {settings.Request} ({Payloads.TensorSource}); {settings.Phase.TotalSeconds:0} s per phase after a 3 s warm-up");
 
-            // 1. One worker behind the gateway: ceiling, direct and through the gateway.
-            double direct, viaGateway, ceiling, ceilingBatched;
+            // 1. One worker behind the gateway. Each round measures, back to back so that they share the machine's
+            //    background load: raw ONNX Runtime at batch 1 and at the worker's max batch, then the worker direct and
+            //    through the gateway (ABBA). Ratios are taken per round; the report gives every round and the medians.
+            var rounds = new List<(double Raw1, double RawBatch, double Direct, double Gateway)>();
             long macs;
             StepReport overloadReport;
             double overloadRate;
             await using (var cluster = await SelfHost.StartAsync(1, repository, Quiet(), Quiet(), cancellationToken))
             {
                 await PrepareAsync(payloads, settings, cluster.GatewayUrl, cancellationToken);
-                log.WriteLine("ceiling: raw ONNX Runtime in-process...");
                 var version = Ceiling.ServedVersion(repository);
-                (ceiling, macs, var provider) = Ceiling.Measure(version, 1, settings.Phase / 2);
-                (ceilingBatched, _, _) = Ceiling.Measure(version, settings.CeilingBatch, settings.Phase / 2);
-                md.AppendLine(C, $"- Model: {Path.GetFileName(Path.GetDirectoryName(version))}/{Path.GetFileName(version)}, {macs / 1e9:0.###} GMAC per ECG, execution provider {provider}");
-                md.AppendLine(C, $"- Load average before the HTTP phases {MachineInfo.LoadAverage()}");
-                var directRuns = new List<double>();
-                var gatewayRuns = new List<double>();
+                using var ceiling = new Ceiling(version);
+                macs = ceiling.MacsPerEcg;
+                md.AppendLine(C, $"- Model: {Path.GetFileName(Path.GetDirectoryName(version))}/{Path.GetFileName(version)}, {macs / 1e9:0.###} GMAC per ECG, execution provider {ceiling.Provider}; worker defaults (max batch 16, one inference loop)");
                 for (var round = 1; round <= settings.Rounds; round++)
                 {
-                    // ABBA order, so a drift in the machine's background load hits both paths alike.
-                    foreach (var viaGatewayFirst in round % 2 == 0 ? new[] { true, false } : [false, true])
+                    log.WriteLine(string.Create(C, $"round {round}: raw ONNX Runtime in-process..."));
+                    var raw1 = ceiling.Measure(1, settings.Phase / 2);
+                    var rawBatch = ceiling.Measure(settings.CeilingBatch, settings.Phase / 2);
+                    double direct = 0, viaGateway = 0;
+                    foreach (var gatewayTurn in round % 2 == 0 ? new[] { true, false } : [false, true])
                     {
-                        log.WriteLine(string.Create(C, $"round {round}: one worker, {(viaGatewayFirst ? "through the gateway" : "direct")}..."));
-                        var measured = (await MeasureClosedAsync(viaGatewayFirst ? cluster.GatewayUrl : cluster.WorkerUrls[0], payloads, settings, settings.Users, 1, cancellationToken)).OkPerSecond;
-                        (viaGatewayFirst ? gatewayRuns : directRuns).Add(measured);
+                        log.WriteLine(string.Create(C, $"round {round}: one worker, {(gatewayTurn ? "through the gateway" : "direct")}..."));
+                        var measured = (await MeasureClosedAsync(gatewayTurn ? cluster.GatewayUrl : cluster.WorkerUrls[0], payloads, settings, settings.Users, 1, cancellationToken)).OkPerSecond;
+                        if (gatewayTurn)
+                        {
+                            viaGateway = measured;
+                        }
+                        else
+                        {
+                            direct = measured;
+                        }
                     }
+
+                    rounds.Add((raw1, rawBatch, direct, viaGateway));
                 }
 
-                direct = directRuns.Average();
-                viaGateway = gatewayRuns.Average();
-                md.AppendLine(C, $"- Direct / gateway rounds (ok/s): {string.Join(", ", directRuns.Zip(gatewayRuns, (d, g) => string.Create(C, $"{d:0.00} / {g:0.00}")))}");
-                overloadRate = Math.Max(0.5, settings.Overload * viaGateway);
+                overloadRate = Math.Max(0.5, settings.Overload * Median(rounds.Select(r => r.Gateway)));
                 log.WriteLine(string.Create(C, $"past saturation: {overloadRate:0.00}/s through the gateway..."));
                 overloadReport = await MeasureOpenAsync(cluster.GatewayUrl, payloads, settings, overloadRate, cancellationToken);
             }
 
-            var best = Math.Max(ceiling, ceilingBatched);
             var peak = Environment.ProcessorCount * (MachineInfo.CpuMhz() ?? 0) * 1e6 * settings.FlopsPerCycle;
             double Gflops(double ecgs) => ecgs * 2.0 * macs / 1e9;
             md.AppendLine();
-            md.AppendLine("| path (1 worker) | ECGs/s | ÷ raw ceiling | GFLOP/s | ÷ peak FP32 |");
-            md.AppendLine("|---|---:|---:|---:|---:|");
-            md.AppendLine(C, $"| raw ONNX Runtime, batch 1 | {ceiling:0.00} | {ceiling / best:0.00} | {Gflops(ceiling):0.0} | {Gflops(ceiling) * 1e9 / peak:0.000} |");
-            md.AppendLine(C, $"| raw ONNX Runtime, batch {settings.CeilingBatch} | {ceilingBatched:0.00} | {ceilingBatched / best:0.00} | {Gflops(ceilingBatched):0.0} | {Gflops(ceilingBatched) * 1e9 / peak:0.000} |");
-            md.AppendLine(C, $"| worker over HTTP, {settings.Users} users | {direct:0.00} | {direct / best:0.00} | {Gflops(direct):0.0} | {Gflops(direct) * 1e9 / peak:0.000} |");
-            md.AppendLine(C, $"| gateway → worker, {settings.Users} users | {viaGateway:0.00} | {viaGateway / best:0.00} | {Gflops(viaGateway):0.0} | {Gflops(viaGateway) * 1e9 / peak:0.000} |");
+            md.AppendLine(C, $"Per round (ECGs/s; {settings.Users} closed-loop users over HTTP, OIP requests of one ECG):");
             md.AppendLine();
-            md.AppendLine(C, $"GFLOP/s = ECGs/s × 2 × {macs / 1e9:0.###} GMAC. Peak FP32 assumed: {Environment.ProcessorCount} cores × {MachineInfo.CpuMhz():0} MHz (the clock the system reports; boost may be higher) × {settings.FlopsPerCycle:0} FLOP/cycle = {peak / 1e9:0} GFLOP/s. Gateway ÷ direct: **{viaGateway / Math.Max(direct, 1e-9):0.00}** (mean of the rounds).");
+            md.AppendLine(C, $"| round | raw batch 1 | raw batch {settings.CeilingBatch} | worker direct | gateway → worker | direct ÷ raw best | gateway ÷ raw best | gateway ÷ direct |");
+            md.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|");
+            var index = 0;
+            foreach (var r in rounds)
+            {
+                var best = Math.Max(r.Raw1, r.RawBatch);
+                md.AppendLine(C, $"| {++index} | {r.Raw1:0.00} | {r.RawBatch:0.00} | {r.Direct:0.00} | {r.Gateway:0.00} | {r.Direct / best:0.00} | {r.Gateway / best:0.00} | {r.Gateway / Math.Max(r.Direct, 1e-9):0.00} |");
+            }
+
+            md.AppendLine();
+            md.AppendLine("| path (1 worker), median of the rounds | ECGs/s | GFLOP/s | ÷ peak FP32 |");
+            md.AppendLine("|---|---:|---:|---:|");
+            foreach (var (name, values) in new (string, IEnumerable<double>)[]
+            {
+                ("raw ONNX Runtime, batch 1", rounds.Select(r => r.Raw1)),
+                (string.Create(C, $"raw ONNX Runtime, batch {settings.CeilingBatch}"), rounds.Select(r => r.RawBatch)),
+                ("worker over HTTP", rounds.Select(r => r.Direct)),
+                ("gateway → worker", rounds.Select(r => r.Gateway)),
+            })
+            {
+                var median = Median(values);
+                md.AppendLine(C, $"| {name} | {median:0.00} | {Gflops(median):0.0} | {Gflops(median) * 1e9 / peak:0.000} |");
+            }
+
+            md.AppendLine();
+            md.AppendLine(C, $"Ratios (median of the per-round ratios): worker direct ÷ raw best **{Median(rounds.Select(r => r.Direct / Math.Max(r.Raw1, r.RawBatch))):0.00}**, gateway ÷ raw best **{Median(rounds.Select(r => r.Gateway / Math.Max(r.Raw1, r.RawBatch))):0.00}**, gateway ÷ direct **{Median(rounds.Select(r => r.Gateway / Math.Max(r.Direct, 1e-9))):0.00}**.");
+            md.AppendLine();
+            md.AppendLine(C, $"GFLOP/s = ECGs/s × 2 × {macs / 1e9:0.###} GMAC. Peak FP32 assumed: {Environment.ProcessorCount} cores × {MachineInfo.CpuMhz():0} MHz (the clock the system reports; boost may be higher) × {settings.FlopsPerCycle:0} FLOP/cycle = {peak / 1e9:0} GFLOP/s.");
             md.AppendLine();
             var shed = overloadReport.StatusCodes.Where(p => p.Key is "429" or "503" or "504").Sum(p => p.Value);
             md.AppendLine(C, $"Past saturation: open arrivals at {overloadRate:0.00}/s ({settings.Overload:0.#} × the gateway's closed-loop throughput) for {settings.Phase.TotalSeconds:0} s:");
@@ -132,42 +160,83 @@ internal static class BenchRun
             md.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---|");
             md.AppendLine(C, $"| {overloadReport.Scheduled} | {overloadReport.Ok} | {overloadReport.OkPerSecond:0.00} | {shed} | {overloadReport.Failed - shed} | {overloadReport.Dropped} | {overloadReport.Latency.P50Ms:0} / {overloadReport.Latency.P99Ms:0} / {overloadReport.Latency.MaxMs:0} | {overloadReport.FailedLatency.P50Ms:0} / {overloadReport.FailedLatency.P99Ms:0} | {Format.Counts(overloadReport.StatusCodes)} |");
 
-            // 2. Scaling with workers: the gateway in front of N workers, clients spread over 200 addresses.
+            // 2. Scaling with workers: the gateway in front of N workers, clients spread over 200 addresses. All the
+            //    clusters run at once (idle ones cost nothing) and are measured in alternating order.
             md.AppendLine();
-            md.AppendLine(C, $"Scaling ({Environment.ProcessorCount} cores; each worker's ONNX Runtime uses all cores, so this measures contention, not added capacity):");
+            md.AppendLine(C, $"Scaling ({Environment.ProcessorCount} cores; each worker's ONNX Runtime uses all cores, so on this machine it measures contention, not added capacity), {settings.Users} users per worker, 200 client addresses, measured in alternating order, {settings.Rounds / 2} round(s) each:");
             md.AppendLine();
-            md.AppendLine("| workers | users | ok/s | ÷ 1 worker | p50 / p99 ms | answered by |");
-            md.AppendLine("|---:|---:|---:|---:|---:|---|");
-            double? first = null;
-            foreach (var n in settings.Scale)
+            md.AppendLine("| workers | users | ok/s per round | median ok/s | ÷ 1 worker | p50 / p99 ms (last round) | answered by (last round) |");
+            md.AppendLine("|---:|---:|---:|---:|---:|---:|---|");
+            var scaleClusters = new List<LocalCluster.LocalCluster>();
+            try
             {
-                log.WriteLine(string.Create(C, $"scaling: {n} worker(s)..."));
-                await using var cluster = await SelfHost.StartAsync(n, repository, Quiet(), Quiet(), cancellationToken);
-                var report = await MeasureClosedAsync(cluster.GatewayUrl, payloads, settings, settings.Users * n, 200, cancellationToken);
-                first ??= report.OkPerSecond;
-                md.AppendLine(C, $"| {n} | {settings.Users * n} | {report.OkPerSecond:0.00} | {report.OkPerSecond / Math.Max(first.Value, 1e-9):0.00} | {report.Latency.P50Ms:0} / {report.Latency.P99Ms:0} | {Format.Counts(report.Workers)} |");
+                foreach (var n in settings.Scale)
+                {
+                    log.WriteLine(string.Create(C, $"scaling: starting {n} worker(s)..."));
+                    scaleClusters.Add(await SelfHost.StartAsync(n, repository, Quiet(), Quiet(), cancellationToken));
+                }
+
+                var scaled = await AlternateAsync(
+                    scaleClusters.Select((cluster, i) => (Func<Task<StepReport>>)(() =>
+                        MeasureClosedAsync(cluster.GatewayUrl, payloads, settings, settings.Users * settings.Scale[i], 200, cancellationToken))).ToList(),
+                    Math.Max(1, settings.Rounds / 2), log, "scaling");
+                var baseline = Median(scaled[0].Select(r => r.OkPerSecond));
+                for (var i = 0; i < scaled.Count; i++)
+                {
+                    var n = settings.Scale[i];
+                    var last = scaled[i][^1];
+                    var median = Median(scaled[i].Select(r => r.OkPerSecond));
+                    md.AppendLine(C, $"| {n} | {settings.Users * n} | {string.Join(", ", scaled[i].Select(r => r.OkPerSecond.ToString("0.00", C)))} | {median:0.00} | {median / Math.Max(baseline, 1e-9):0.00} | {last.Latency.P50Ms:0} / {last.Latency.P99Ms:0} | {Format.Counts(last.Workers)} |");
+                }
+            }
+            finally
+            {
+                foreach (var cluster in scaleClusters)
+                {
+                    await cluster.DisposeAsync();
+                }
             }
 
-            // 3. Batching off vs on (the serving engine's Serving__MaxBatchSize).
+            // 3. Batching off vs on (the serving engine's Serving__MaxBatchSize), two one-worker clusters side by side.
             if (settings.CompareBatching is { } batchSize and > 1)
             {
                 md.AppendLine();
-                md.AppendLine("| one worker, gateway in front | ok/s | p50 / p99 ms |");
-                md.AppendLine("|---|---:|---:|");
-                var results = new List<double>();
-                foreach (var size in new[] { 1, batchSize })
-                {
-                    log.WriteLine(string.Create(C, $"batching: Serving__MaxBatchSize={size}..."));
-                    var worker = Quiet();
-                    worker["Serving__MaxBatchSize"] = size.ToString(C);
-                    await using var cluster = await SelfHost.StartAsync(1, repository, worker, Quiet(), cancellationToken);
-                    var report = await MeasureClosedAsync(cluster.GatewayUrl, payloads, settings, Math.Max(settings.Users, 2 * batchSize), 200, cancellationToken);
-                    results.Add(report.OkPerSecond);
-                    md.AppendLine(C, $"| Serving__MaxBatchSize={size} | {report.OkPerSecond:0.00} | {report.Latency.P50Ms:0} / {report.Latency.P99Ms:0} |");
-                }
-
+                md.AppendLine(C, $"Batching, one worker behind the gateway, {Math.Max(settings.Users, 2 * batchSize)} users, alternating order:");
                 md.AppendLine();
-                md.AppendLine(C, $"Batching on ÷ off: **{results[1] / Math.Max(results[0], 1e-9):0.00}**.");
+                md.AppendLine("| worker setting | ok/s per round | median ok/s | p50 / p99 ms (last round) |");
+                md.AppendLine("|---|---:|---:|---:|");
+                var batchClusters = new List<LocalCluster.LocalCluster>();
+                try
+                {
+                    foreach (var size in new[] { 1, batchSize })
+                    {
+                        var worker = Quiet();
+                        worker["Serving__MaxBatchSize"] = size.ToString(C);
+                        batchClusters.Add(await SelfHost.StartAsync(1, repository, worker, Quiet(), cancellationToken));
+                    }
+
+                    var users = Math.Max(settings.Users, 2 * batchSize);
+                    var measured = await AlternateAsync(
+                        batchClusters.Select(cluster => (Func<Task<StepReport>>)(() =>
+                            MeasureClosedAsync(cluster.GatewayUrl, payloads, settings, users, 200, cancellationToken))).ToList(),
+                        Math.Max(1, settings.Rounds / 2), log, "batching");
+                    var medians = measured.Select(m => Median(m.Select(r => r.OkPerSecond))).ToList();
+                    for (var i = 0; i < 2; i++)
+                    {
+                        var last = measured[i][^1];
+                        md.AppendLine(C, $"| Serving__MaxBatchSize={(i == 0 ? 1 : batchSize)} | {string.Join(", ", measured[i].Select(r => r.OkPerSecond.ToString("0.00", C)))} | {medians[i]:0.00} | {last.Latency.P50Ms:0} / {last.Latency.P99Ms:0} |");
+                    }
+
+                    md.AppendLine();
+                    md.AppendLine(C, $"Batching on ÷ off (medians): **{medians[1] / Math.Max(medians[0], 1e-9):0.00}**.");
+                }
+                finally
+                {
+                    foreach (var cluster in batchClusters)
+                    {
+                        await cluster.DisposeAsync();
+                    }
+                }
             }
 
             md.AppendLine();
@@ -184,6 +253,29 @@ internal static class BenchRun
     }
 
     private static Dictionary<string, string> Quiet() => new(StringComparer.Ordinal);
+
+    /// <summary>Measures each arm once per round, in forward order in odd rounds and reverse order in even ones (ABBA).</summary>
+    private static async Task<List<List<StepReport>>> AlternateAsync(IReadOnlyList<Func<Task<StepReport>>> arms, int rounds, TextWriter log, string what)
+    {
+        var results = arms.Select(_ => new List<StepReport>()).ToList();
+        for (var round = 1; round <= rounds; round++)
+        {
+            var order = Enumerable.Range(0, arms.Count);
+            foreach (var arm in round % 2 == 0 ? order.Reverse() : order)
+            {
+                log.WriteLine(string.Create(C, $"{what}: round {round}, arm {arm + 1} of {arms.Count}..."));
+                results[arm].Add(await arms[arm]());
+            }
+        }
+
+        return results;
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count == 0 ? 0 : sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
+    }
 
     private static async Task PrepareAsync(Payloads payloads, BenchSettings settings, Uri gateway, CancellationToken cancellationToken)
     {

@@ -9,29 +9,37 @@ namespace Ecg2Af.LoadTests.Bench;
 /// one batch after another on all cores. The only part of the tool that is not black-box; it gives the denominator
 /// of "how much of the model's speed does the service deliver".
 /// </summary>
-public static class Ceiling
+public sealed class Ceiling : IDisposable
 {
-    /// <summary>Runs batches of <paramref name="batch"/> for <paramref name="duration"/>; returns ECGs per second.</summary>
-    public static (double EcgsPerSecond, long MacsPerEcg, string Provider) Measure(string versionDirectory, int batch, TimeSpan duration)
+    private readonly LoadedModel _model;
+
+    public Ceiling(string versionDirectory) =>
+        _model = LoadedModel.Load(versionDirectory, new RuntimeOptions { ExecutionProvider = ExecutionProviderPreference.Auto });
+
+    public long MacsPerEcg => _model.Signature.Provenance.MacsPerInput ?? 0;
+
+    public string Provider => _model.Runner.ExecutionProvider;
+
+    /// <summary>Runs batches of <paramref name="batch"/> back to back for <paramref name="duration"/> (at least two); returns ECGs per second.</summary>
+    public double Measure(int batch, TimeSpan duration)
     {
-        using var model = LoadedModel.Load(versionDirectory, new RuntimeOptions { ExecutionProvider = ExecutionProviderPreference.Auto });
-        var input = new float[batch * model.Runner.InputLength];
+        var input = new float[batch * _model.Runner.InputLength];
         var random = new Random(batch);
         for (var i = 0; i < input.Length; i++)
         {
             input[i] = (float)((random.NextDouble() * 4) - 2);
         }
 
-        model.Runner.Run(input, batch);
+        _model.Runner.Run(input, batch);
         var runs = 0;
         var watch = Stopwatch.StartNew();
         while (watch.Elapsed < duration || runs < 2)
         {
-            model.Runner.Run(input, batch);
+            _model.Runner.Run(input, batch);
             runs++;
         }
 
-        return (runs * batch / watch.Elapsed.TotalSeconds, model.Signature.Provenance.MacsPerInput ?? 0, model.Runner.ExecutionProvider);
+        return runs * batch / watch.Elapsed.TotalSeconds;
     }
 
     /// <summary>The version folder the workers serve: the highest numeric version under <c>&lt;repo&gt;/ecg2af</c>.</summary>
@@ -43,4 +51,6 @@ public static class Ceiling
             .OrderBy(d => int.TryParse(Path.GetFileName(d), out var v) ? v : -1)
             .LastOrDefault() ?? throw new DirectoryNotFoundException($"No model version under {folder}.");
     }
+
+    public void Dispose() => _model.Dispose();
 }
