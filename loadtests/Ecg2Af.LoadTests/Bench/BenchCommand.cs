@@ -56,6 +56,32 @@ internal static class BenchCommand
     }
 }
 
+/// <summary>One round of the first part: wall-clock rates (ECGs/s) and CPU time per ECG of each path.</summary>
+internal sealed record Round
+{
+    public double Raw1 { get; init; }
+
+    public double RawBatch { get; init; }
+
+    public double Direct { get; init; }
+
+    public double Gateway { get; init; }
+
+    public TimeSpan Raw1Cpu { get; init; }
+
+    public TimeSpan RawBatchCpu { get; init; }
+
+    public TimeSpan DirectCpu { get; init; }
+
+    public TimeSpan GatewayPathCpu { get; init; }
+
+    public TimeSpan GatewayCpu { get; init; }
+
+    public double RawBest => Math.Max(Math.Max(Raw1, RawBatch), 1e-9);
+
+    public TimeSpan RawBestCpu => Raw1Cpu < RawBatchCpu ? Raw1Cpu : RawBatchCpu;
+}
+
 internal sealed record BenchSettings(
     TimeSpan Phase, int Rounds, int Users, int CeilingBatch, double Overload, int[] Scale, string Request, int? CompareBatching, double FlopsPerCycle,
     string? ModelRepository, string SamplesFolder);
@@ -80,7 +106,7 @@ internal static class BenchRun
             // 1. One worker behind the gateway. Each round measures, back to back so that they share the machine's
             //    background load: raw ONNX Runtime at batch 1 and at the worker's max batch, then the worker direct and
             //    through the gateway (ABBA). Ratios are taken per round; the report gives every round and the medians.
-            var rounds = new List<(double Raw1, double RawBatch, double Direct, double Gateway)>();
+            var rounds = new List<Round>();
             long macs;
             StepReport overloadReport;
             double overloadRate;
@@ -96,22 +122,24 @@ internal static class BenchRun
                     log.WriteLine(string.Create(C, $"round {round}: raw ONNX Runtime in-process..."));
                     var raw1 = ceiling.Measure(1, settings.Phase / 2);
                     var rawBatch = ceiling.Measure(settings.CeilingBatch, settings.Phase / 2);
-                    double direct = 0, viaGateway = 0;
+                    var r = new Round { Raw1 = raw1.EcgsPerSecond, RawBatch = rawBatch.EcgsPerSecond, Raw1Cpu = raw1.CpuPerEcg, RawBatchCpu = rawBatch.CpuPerEcg };
+                    int[] processes = [cluster.Worker(0).ProcessId, cluster.Gateway.ProcessId];
                     foreach (var gatewayTurn in round % 2 == 0 ? new[] { true, false } : [false, true])
                     {
                         log.WriteLine(string.Create(C, $"round {round}: one worker, {(gatewayTurn ? "through the gateway" : "direct")}..."));
-                        var measured = (await MeasureClosedAsync(gatewayTurn ? cluster.GatewayUrl : cluster.WorkerUrls[0], payloads, settings, settings.Users, 1, cancellationToken)).OkPerSecond;
+                        var (report, cpu) = await MeasureClosedAsync(gatewayTurn ? cluster.GatewayUrl : cluster.WorkerUrls[0], payloads, settings, settings.Users, 1, processes, cancellationToken);
+                        var ecgs = Math.Max(1, report.Ok);
                         if (gatewayTurn)
                         {
-                            viaGateway = measured;
+                            r = r with { Gateway = report.OkPerSecond, GatewayPathCpu = (cpu[0] + cpu[1]) / ecgs, GatewayCpu = cpu[1] / ecgs };
                         }
                         else
                         {
-                            direct = measured;
+                            r = r with { Direct = report.OkPerSecond, DirectCpu = cpu[0] / ecgs };
                         }
                     }
 
-                    rounds.Add((raw1, rawBatch, direct, viaGateway));
+                    rounds.Add(r);
                 }
 
                 overloadRate = Math.Max(0.5, settings.Overload * Median(rounds.Select(r => r.Gateway)));
@@ -122,34 +150,47 @@ internal static class BenchRun
             var peak = Environment.ProcessorCount * (MachineInfo.CpuMhz() ?? 0) * 1e6 * settings.FlopsPerCycle;
             double Gflops(double ecgs) => ecgs * 2.0 * macs / 1e9;
             md.AppendLine();
-            md.AppendLine(C, $"Per round (ECGs/s; {settings.Users} closed-loop users over HTTP, OIP requests of one ECG):");
+            md.AppendLine(C, $"Per round, wall-clock throughput (ECGs/s; {settings.Users} closed-loop users over HTTP, OIP requests of one ECG):");
             md.AppendLine();
             md.AppendLine(C, $"| round | raw batch 1 | raw batch {settings.CeilingBatch} | worker direct | gateway → worker | direct ÷ raw best | gateway ÷ raw best | gateway ÷ direct |");
             md.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|");
             var index = 0;
             foreach (var r in rounds)
             {
-                var best = Math.Max(r.Raw1, r.RawBatch);
-                md.AppendLine(C, $"| {++index} | {r.Raw1:0.00} | {r.RawBatch:0.00} | {r.Direct:0.00} | {r.Gateway:0.00} | {r.Direct / best:0.00} | {r.Gateway / best:0.00} | {r.Gateway / Math.Max(r.Direct, 1e-9):0.00} |");
+                md.AppendLine(C, $"| {++index} | {r.Raw1:0.00} | {r.RawBatch:0.00} | {r.Direct:0.00} | {r.Gateway:0.00} | {r.Direct / r.RawBest:0.00} | {r.Gateway / r.RawBest:0.00} | {r.Gateway / Math.Max(r.Direct, 1e-9):0.00} |");
             }
 
             md.AppendLine();
-            md.AppendLine("| path (1 worker), median of the rounds | ECGs/s | GFLOP/s | ÷ peak FP32 |");
-            md.AppendLine("|---|---:|---:|---:|");
-            foreach (var (name, values) in new (string, IEnumerable<double>)[]
+            md.AppendLine("Per round, CPU time per ECG (ms; user + system of the process(es) doing the work, which other tenants' load changes far less than wall-clock rates):");
+            md.AppendLine();
+            md.AppendLine(C, $"| round | raw batch 1 | raw batch {settings.CeilingBatch} | worker (direct) | worker + gateway (through the gateway) | of which gateway | raw best ÷ worker | raw best ÷ worker + gateway |");
+            md.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|");
+            index = 0;
+            foreach (var r in rounds)
             {
-                ("raw ONNX Runtime, batch 1", rounds.Select(r => r.Raw1)),
-                (string.Create(C, $"raw ONNX Runtime, batch {settings.CeilingBatch}"), rounds.Select(r => r.RawBatch)),
-                ("worker over HTTP", rounds.Select(r => r.Direct)),
-                ("gateway → worker", rounds.Select(r => r.Gateway)),
+                md.AppendLine(C, $"| {++index} | {Ms(r.Raw1Cpu)} | {Ms(r.RawBatchCpu)} | {Ms(r.DirectCpu)} | {Ms(r.GatewayPathCpu)} | {Ms(r.GatewayCpu)} | {r.RawBestCpu / r.DirectCpu:0.00} | {r.RawBestCpu / r.GatewayPathCpu:0.00} |");
+            }
+
+            md.AppendLine();
+            md.AppendLine("| path (1 worker), median of the rounds | ECGs/s | GFLOP/s | ÷ peak FP32 | CPU ms per ECG | GFLOP per core-second | ÷ peak per core |");
+            md.AppendLine("|---|---:|---:|---:|---:|---:|---:|");
+            var corePeak = peak / Environment.ProcessorCount;
+            foreach (var (name, rates, cpus) in new (string, IEnumerable<double>, IEnumerable<TimeSpan>)[]
+            {
+                ("raw ONNX Runtime, batch 1", rounds.Select(r => r.Raw1), rounds.Select(r => r.Raw1Cpu)),
+                (string.Create(C, $"raw ONNX Runtime, batch {settings.CeilingBatch}"), rounds.Select(r => r.RawBatch), rounds.Select(r => r.RawBatchCpu)),
+                ("worker over HTTP", rounds.Select(r => r.Direct), rounds.Select(r => r.DirectCpu)),
+                ("gateway → worker", rounds.Select(r => r.Gateway), rounds.Select(r => r.GatewayPathCpu)),
             })
             {
-                var median = Median(values);
-                md.AppendLine(C, $"| {name} | {median:0.00} | {Gflops(median):0.0} | {Gflops(median) * 1e9 / peak:0.000} |");
+                var median = Median(rates);
+                var cpu = Median(cpus.Select(c => c.TotalSeconds));
+                var perCoreSecond = 2.0 * macs / 1e9 / Math.Max(cpu, 1e-9);
+                md.AppendLine(C, $"| {name} | {median:0.00} | {Gflops(median):0.0} | {Gflops(median) * 1e9 / peak:0.000} | {cpu * 1000:0.0} | {perCoreSecond:0.0} | {perCoreSecond * 1e9 / corePeak:0.000} |");
             }
 
             md.AppendLine();
-            md.AppendLine(C, $"Ratios (median of the per-round ratios): worker direct ÷ raw best **{Median(rounds.Select(r => r.Direct / Math.Max(r.Raw1, r.RawBatch))):0.00}**, gateway ÷ raw best **{Median(rounds.Select(r => r.Gateway / Math.Max(r.Raw1, r.RawBatch))):0.00}**, gateway ÷ direct **{Median(rounds.Select(r => r.Gateway / Math.Max(r.Direct, 1e-9))):0.00}**.");
+            md.AppendLine(C, $"Ratios (medians of the per-round ratios). Wall clock: worker direct ÷ raw best **{Median(rounds.Select(r => r.Direct / r.RawBest)):0.00}**, gateway ÷ raw best **{Median(rounds.Select(r => r.Gateway / r.RawBest)):0.00}**, gateway ÷ direct **{Median(rounds.Select(r => r.Gateway / Math.Max(r.Direct, 1e-9))):0.00}**. CPU-bound (throughput if CPU were the only limit): worker ÷ raw best **{Median(rounds.Select(r => r.RawBestCpu / r.DirectCpu)):0.00}**, gateway path ÷ raw best **{Median(rounds.Select(r => r.RawBestCpu / r.GatewayPathCpu)):0.00}**, gateway path ÷ direct **{Median(rounds.Select(r => r.DirectCpu / r.GatewayPathCpu)):0.00}**.");
             md.AppendLine();
             md.AppendLine(C, $"GFLOP/s = ECGs/s × 2 × {macs / 1e9:0.###} GMAC. Peak FP32 assumed: {Environment.ProcessorCount} cores × {MachineInfo.CpuMhz():0} MHz (the clock the system reports; boost may be higher) × {settings.FlopsPerCycle:0} FLOP/cycle = {peak / 1e9:0} GFLOP/s.");
             md.AppendLine();
@@ -165,8 +206,8 @@ internal static class BenchRun
             md.AppendLine();
             md.AppendLine(C, $"Scaling ({Environment.ProcessorCount} cores; each worker's ONNX Runtime uses all cores, so on this machine it measures contention, not added capacity), {settings.Users} users per worker, 200 client addresses, measured in alternating order, {settings.Rounds / 2} round(s) each:");
             md.AppendLine();
-            md.AppendLine("| workers | users | ok/s per round | median ok/s | ÷ 1 worker | p50 / p99 ms (last round) | answered by (last round) |");
-            md.AppendLine("|---:|---:|---:|---:|---:|---:|---|");
+            md.AppendLine("| workers | users | ok/s per round | median ok/s | ÷ 1 worker | CPU ms per ECG (workers + gateway, median) | p50 / p99 ms (last round) | answered by (last round) |");
+            md.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---|");
             var scaleClusters = new List<LocalCluster.LocalCluster>();
             try
             {
@@ -177,16 +218,18 @@ internal static class BenchRun
                 }
 
                 var scaled = await AlternateAsync(
-                    scaleClusters.Select((cluster, i) => (Func<Task<StepReport>>)(() =>
-                        MeasureClosedAsync(cluster.GatewayUrl, payloads, settings, settings.Users * settings.Scale[i], 200, cancellationToken))).ToList(),
+                    scaleClusters.Select((cluster, i) => (Func<Task<(StepReport Report, TimeSpan[] Cpu)>>)(() =>
+                        MeasureClosedAsync(cluster.GatewayUrl, payloads, settings, settings.Users * settings.Scale[i], 200,
+                            [.. Enumerable.Range(0, settings.Scale[i]).Select(w => cluster.Worker(w).ProcessId), cluster.Gateway.ProcessId], cancellationToken))).ToList(),
                     Math.Max(1, settings.Rounds / 2), log, "scaling");
-                var baseline = Median(scaled[0].Select(r => r.OkPerSecond));
+                var baseline = Median(scaled[0].Select(r => r.Report.OkPerSecond));
                 for (var i = 0; i < scaled.Count; i++)
                 {
                     var n = settings.Scale[i];
-                    var last = scaled[i][^1];
-                    var median = Median(scaled[i].Select(r => r.OkPerSecond));
-                    md.AppendLine(C, $"| {n} | {settings.Users * n} | {string.Join(", ", scaled[i].Select(r => r.OkPerSecond.ToString("0.00", C)))} | {median:0.00} | {median / Math.Max(baseline, 1e-9):0.00} | {last.Latency.P50Ms:0} / {last.Latency.P99Ms:0} | {Format.Counts(last.Workers)} |");
+                    var last = scaled[i][^1].Report;
+                    var median = Median(scaled[i].Select(r => r.Report.OkPerSecond));
+                    var cpu = Median(scaled[i].Select(r => r.Cpu.Sum(c => c.TotalMilliseconds) / Math.Max(1, r.Report.Ok)));
+                    md.AppendLine(C, $"| {n} | {settings.Users * n} | {string.Join(", ", scaled[i].Select(r => r.Report.OkPerSecond.ToString("0.00", C)))} | {median:0.00} | {median / Math.Max(baseline, 1e-9):0.00} | {cpu:0.0} | {last.Latency.P50Ms:0} / {last.Latency.P99Ms:0} | {Format.Counts(last.Workers)} |");
                 }
             }
             finally
@@ -203,8 +246,8 @@ internal static class BenchRun
                 md.AppendLine();
                 md.AppendLine(C, $"Batching, one worker behind the gateway, {Math.Max(settings.Users, 2 * batchSize)} users, alternating order:");
                 md.AppendLine();
-                md.AppendLine("| worker setting | ok/s per round | median ok/s | p50 / p99 ms (last round) |");
-                md.AppendLine("|---|---:|---:|---:|");
+                md.AppendLine("| worker setting | ok/s per round | median ok/s | worker CPU ms per ECG (median) | p50 / p99 ms (last round) |");
+                md.AppendLine("|---|---:|---:|---:|---:|");
                 var batchClusters = new List<LocalCluster.LocalCluster>();
                 try
                 {
@@ -217,18 +260,19 @@ internal static class BenchRun
 
                     var users = Math.Max(settings.Users, 2 * batchSize);
                     var measured = await AlternateAsync(
-                        batchClusters.Select(cluster => (Func<Task<StepReport>>)(() =>
-                            MeasureClosedAsync(cluster.GatewayUrl, payloads, settings, users, 200, cancellationToken))).ToList(),
+                        batchClusters.Select(cluster => (Func<Task<(StepReport Report, TimeSpan[] Cpu)>>)(() =>
+                            MeasureClosedAsync(cluster.GatewayUrl, payloads, settings, users, 200, [cluster.Worker(0).ProcessId], cancellationToken))).ToList(),
                         Math.Max(1, settings.Rounds / 2), log, "batching");
-                    var medians = measured.Select(m => Median(m.Select(r => r.OkPerSecond))).ToList();
+                    var medians = measured.Select(m => Median(m.Select(r => r.Report.OkPerSecond))).ToList();
+                    var cpus = measured.Select(m => Median(m.Select(r => r.Cpu[0].TotalMilliseconds / Math.Max(1, r.Report.Ok)))).ToList();
                     for (var i = 0; i < 2; i++)
                     {
-                        var last = measured[i][^1];
-                        md.AppendLine(C, $"| Serving__MaxBatchSize={(i == 0 ? 1 : batchSize)} | {string.Join(", ", measured[i].Select(r => r.OkPerSecond.ToString("0.00", C)))} | {medians[i]:0.00} | {last.Latency.P50Ms:0} / {last.Latency.P99Ms:0} |");
+                        var last = measured[i][^1].Report;
+                        md.AppendLine(C, $"| Serving__MaxBatchSize={(i == 0 ? 1 : batchSize)} | {string.Join(", ", measured[i].Select(r => r.Report.OkPerSecond.ToString("0.00", C)))} | {medians[i]:0.00} | {cpus[i]:0.0} | {last.Latency.P50Ms:0} / {last.Latency.P99Ms:0} |");
                     }
 
                     md.AppendLine();
-                    md.AppendLine(C, $"Batching on ÷ off (medians): **{medians[1] / Math.Max(medians[0], 1e-9):0.00}**.");
+                    md.AppendLine(C, $"Batching on ÷ off (medians): wall clock **{medians[1] / Math.Max(medians[0], 1e-9):0.00}**, CPU-bound (worker CPU per ECG, off ÷ on) **{cpus[0] / Math.Max(cpus[1], 1e-9):0.00}**.");
                 }
                 finally
                 {
@@ -254,10 +298,12 @@ internal static class BenchRun
 
     private static Dictionary<string, string> Quiet() => new(StringComparer.Ordinal);
 
+    private static string Ms(TimeSpan t) => t.TotalMilliseconds.ToString("0.0", C);
+
     /// <summary>Measures each arm once per round, in forward order in odd rounds and reverse order in even ones (ABBA).</summary>
-    private static async Task<List<List<StepReport>>> AlternateAsync(IReadOnlyList<Func<Task<StepReport>>> arms, int rounds, TextWriter log, string what)
+    private static async Task<List<List<T>>> AlternateAsync<T>(IReadOnlyList<Func<Task<T>>> arms, int rounds, TextWriter log, string what)
     {
-        var results = arms.Select(_ => new List<StepReport>()).ToList();
+        var results = arms.Select(_ => new List<T>()).ToList();
         for (var round = 1; round <= rounds; round++)
         {
             var order = Enumerable.Range(0, arms.Count);
@@ -290,15 +336,22 @@ internal static class BenchRun
         ? new StepDefinition("oip-binary", 1, Requests.OipBinary(target, payloads))
         : new StepDefinition("web-form", 1, Requests.WebForm(target, payloads));
 
-    private static async Task<StepReport> MeasureClosedAsync(Uri target, Payloads payloads, BenchSettings settings, int users, int clients, CancellationToken cancellationToken)
+    private static async Task<StepReport> MeasureClosedAsync(Uri target, Payloads payloads, BenchSettings settings, int users, int clients, CancellationToken cancellationToken) =>
+        (await MeasureClosedAsync(target, payloads, settings, users, clients, [], cancellationToken)).Report;
+
+    /// <summary>A closed-loop phase after a warm-up; also the CPU time each of <paramref name="processIds"/> used during it.</summary>
+    private static async Task<(StepReport Report, TimeSpan[] Cpu)> MeasureClosedAsync(
+        Uri target, Payloads payloads, BenchSettings settings, int users, int clients, int[] processIds, CancellationToken cancellationToken)
     {
         var bounds = new RunBounds { MaxDuration = settings.Phase + TimeSpan.FromMinutes(2), RequestTimeout = TimeSpan.FromMinutes(1) };
         using var pool = new ClientPool(clients, bounds.RequestTimeout, users);
         var runner = new ScenarioRunner(pool, bounds);
         var scenario = new Scenario { Name = "bench", Steps = [Step(target, payloads, settings)], Load = [new KeepConstantPhase(users, TimeSpan.FromSeconds(3))] };
         await runner.RunAsync(scenario, cancellationToken);
+        var before = processIds.Select(CpuTime.Of).ToArray();
         var result = await runner.RunAsync(scenario with { Load = [new KeepConstantPhase(users, settings.Phase)] }, cancellationToken);
-        return StepReport.From(result.Steps[0], result.Window);
+        var cpu = processIds.Select((id, i) => CpuTime.Of(id) - before[i]).ToArray();
+        return (StepReport.From(result.Steps[0], result.Window), cpu);
     }
 
     private static async Task<StepReport> MeasureOpenAsync(Uri target, Payloads payloads, BenchSettings settings, double rate, CancellationToken cancellationToken)

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using Ecg2Af.LoadTests.Load;
 using Ecg2Af.LoadTests.Scenarios;
 using Ecg2Af.LoadTests.Thresholds;
@@ -156,6 +155,4 @@ internal static class RunCommand
 
         return settings;
     }
-
-    internal static string Invariant(double value) => value.ToString(CultureInfo.InvariantCulture);
 }

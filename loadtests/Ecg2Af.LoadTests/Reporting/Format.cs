@@ -15,8 +15,6 @@ internal static class Format
 
     public static string Rate(double value) => value.ToString(value < 100 ? "0.00" : "0.0", CultureInfo.InvariantCulture);
 
-    public static string Ratio(double value) => value.ToString("0.####", CultureInfo.InvariantCulture);
-
     public static string Count(long value) => value.ToString(CultureInfo.InvariantCulture);
 
     public static string Number(double? value) => value is null ? "n/a" : value.Value.ToString("0.####", CultureInfo.InvariantCulture);
