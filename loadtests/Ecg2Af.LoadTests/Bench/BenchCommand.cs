@@ -30,18 +30,19 @@ internal static class BenchCommand
         var batching = new Option<int?>("--compare-batching") { Description = "Compare Serving__MaxBatchSize=1 with this batch size (0: skip).", DefaultValueFactory = _ => 16 };
         var flopsPerCycle = new Option<double>("--flops-per-cycle") { Description = "FP32 FLOP per cycle per core for the peak (32: two 256-bit FMA pipes, as on Zen 4).", DefaultValueFactory = _ => 32 };
         var modelRepository = new Option<string?>("--model-repo") { Description = "Model repository to reuse (the stand-in is built there once)." };
+        var workerSetting = new Option<string[]>("--worker-setting") { Description = "Worker setting KEY=VALUE for every cluster the bench starts (e.g. Model__Runtime__IntraOpThreads=2); repeatable." };
         var samples = new Option<string?>("--samples") { Description = "ECG samples folder (default ../shared/ecg-samples)." };
         var output = new Option<string?>("--out", "-o") { Description = "Folder for bench.md." };
         var command = new Command("bench", "Measure the docs/benchmarks.md load figures in one self-hosted run.")
         {
-            seconds, rounds, users, ceilingBatch, overload, scale, request, batching, flopsPerCycle, modelRepository, samples, output,
+            seconds, rounds, users, ceilingBatch, overload, scale, request, batching, flopsPerCycle, modelRepository, workerSetting, samples, output,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var settings = new BenchSettings(
                 TimeSpan.FromSeconds(parse.GetValue(seconds)), parse.GetValue(rounds), parse.GetValue(users), parse.GetValue(ceilingBatch), parse.GetValue(overload), parse.GetValue(scale)!,
                 parse.GetValue(request)!, parse.GetValue(batching), parse.GetValue(flopsPerCycle), parse.GetValue(modelRepository),
-                parse.GetValue(samples) ?? Path.Combine(RepositoryLayout.Shared, "ecg-samples"));
+                parse.GetValue(samples) ?? Path.Combine(RepositoryLayout.Shared, "ecg-samples"), RunCommand.Settings(parse.GetValue(workerSetting)));
             var markdown = await BenchRun.ExecuteAsync(settings, Console.Out, cancellationToken);
             Console.WriteLine(markdown);
             if (parse.GetValue(output) is { } folder)
@@ -84,7 +85,7 @@ internal sealed record Round
 
 internal sealed record BenchSettings(
     TimeSpan Phase, int Rounds, int Users, int CeilingBatch, double Overload, int[] Scale, string Request, int? CompareBatching, double FlopsPerCycle,
-    string? ModelRepository, string SamplesFolder);
+    string? ModelRepository, string SamplesFolder, IReadOnlyDictionary<string, string> WorkerSettings);
 
 internal static class BenchRun
 {
@@ -101,6 +102,11 @@ internal static class BenchRun
             md.AppendLine(C, $"## Load benchmark, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, commit `{MachineInfo.Commit(RepositoryLayout.Root)}`");
             md.AppendLine();
             md.AppendLine(C, $"- Machine: {MachineInfo.CpuModel()}, {Environment.ProcessorCount} cores, {MachineInfo.CpuMhz():0} MHz; load average at start {MachineInfo.LoadAverage()}");
+            foreach (var (key, value) in settings.WorkerSettings)
+            {
+                md.AppendLine(C, $"- Worker setting: {key}={value}");
+            }
+
             md.AppendLine(C, $"- Request measured over HTTP: {settings.Request} ({Payloads.TensorSource}); {settings.Phase.TotalSeconds:0} s per phase after a 3 s warm-up");
 
             // 1. One worker behind the gateway. Each round measures, back to back so that they share the machine's
@@ -110,7 +116,7 @@ internal static class BenchRun
             long macs;
             StepReport overloadReport;
             double overloadRate;
-            await using (var cluster = await SelfHost.StartAsync(1, repository, Quiet(), Quiet(), cancellationToken))
+            await using (var cluster = await SelfHost.StartAsync(1, repository, Workers(settings), Quiet(), cancellationToken))
             {
                 await PrepareAsync(payloads, settings, cluster.GatewayUrl, cancellationToken);
                 var version = Ceiling.ServedVersion(repository);
@@ -214,7 +220,7 @@ internal static class BenchRun
                 foreach (var n in settings.Scale)
                 {
                     log.WriteLine(string.Create(C, $"scaling: starting {n} worker(s)..."));
-                    scaleClusters.Add(await SelfHost.StartAsync(n, repository, Quiet(), Quiet(), cancellationToken));
+                    scaleClusters.Add(await SelfHost.StartAsync(n, repository, Workers(settings), Quiet(), cancellationToken));
                 }
 
                 var scaled = await AlternateAsync(
@@ -253,7 +259,7 @@ internal static class BenchRun
                 {
                     foreach (var size in new[] { 1, batchSize })
                     {
-                        var worker = Quiet();
+                        var worker = Workers(settings);
                         worker["Serving__MaxBatchSize"] = size.ToString(C);
                         batchClusters.Add(await SelfHost.StartAsync(1, repository, worker, Quiet(), cancellationToken));
                     }
@@ -297,6 +303,8 @@ internal static class BenchRun
     }
 
     private static Dictionary<string, string> Quiet() => new(StringComparer.Ordinal);
+
+    private static Dictionary<string, string> Workers(BenchSettings settings) => new(settings.WorkerSettings, StringComparer.Ordinal);
 
     private static string Ms(TimeSpan t) => t.TotalMilliseconds.ToString("0.0", C);
 
