@@ -51,6 +51,11 @@ internal sealed class ServingMetrics : ISchedulerEvents
         "Items waiting in the batcher's queue, per priority lane.",
         new GaugeConfiguration { LabelNames = ["priority"] });
 
+    private static readonly Gauge QueueCapacity = Metrics.CreateGauge(
+        "ecg2af_inference_queue_capacity",
+        "Items each priority lane holds at most (Serving:QueueCapacity); queue_depth / queue_capacity is the lane's fill.",
+        new GaugeConfiguration { LabelNames = ["priority"] });
+
     private static readonly Gauge LoopsBusy = Metrics.CreateGauge(
         "ecg2af_inference_loops_busy", "Inference loops running a batch right now.");
 
@@ -125,6 +130,14 @@ internal sealed class ServingMetrics : ISchedulerEvents
     public void BusyLoopsChanged(int busy) => LoopsBusy.Set(busy);
 
     public static void SetLoops(int loops) => Loops.Set(loops);
+
+    public static void SetQueueCapacity(SchedulerOptions options)
+    {
+        foreach (var priority in Priorities.All)
+        {
+            QueueCapacity.WithLabels(priority.Name()).Set(options.Capacity(priority));
+        }
+    }
 
     public static void SetDraining(bool draining) => Draining.Set(draining ? 1 : 0);
 
