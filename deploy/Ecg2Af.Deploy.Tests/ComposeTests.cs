@@ -28,7 +28,7 @@ public sealed class ComposeTests
     public void Scale_ScaledDeployment_WorkersFoundByDnsWithPrometheusGrafanaPostgresAndGpuProfile()
     {
         var compose = Compose.Scale;
-        Assert.Equal(["gateway", "grafana", "inference-worker", "inference-worker-gpu", "postgres", "prometheus"], compose.Services.Keys.Order());
+        Assert.Equal(["aspire-dashboard", "gateway", "grafana", "inference-worker", "inference-worker-gpu", "postgres", "prometheus"], compose.Services.Keys.Order());
 
         // --scale needs no fixed names, ports or instance ids on the worker.
         var worker = compose.Services["inference-worker"];
@@ -50,6 +50,13 @@ public sealed class ComposeTests
         Assert.Equal("nvidia", device["driver"].Text());
         Assert.Contains("gpu", device["capabilities"].Items().Select(c => c.Text()));
         Assert.EndsWith("worker-cuda.Dockerfile", compose.Services["inference-worker-gpu"]["build"]?["dockerfile"].Text(), StringComparison.Ordinal);
+
+        // Traces: the project's services export over OTLP only when the endpoint is given; profile "tracing" runs one.
+        Assert.Equal(["tracing"], compose.Services["aspire-dashboard"]["profiles"].Items().Select(p => p.Text()));
+        foreach (var service in new[] { "gateway", "inference-worker", "inference-worker-gpu" })
+        {
+            Assert.Equal("", Compose.Interpolate(compose.Environment(service)["OTEL_EXPORTER_OTLP_ENDPOINT"]!));
+        }
 
         // Both kinds of worker write the audit trail to the PostgreSQL service, with its credentials.
         var postgres = compose.Environment("postgres");
