@@ -36,8 +36,7 @@ public sealed class TracingTests(ObservedCluster cluster)
             await Task.Delay(200);
             trace = [.. cluster.Otlp.Spans.Where(s => s.TraceId == traceId)];
         }
-        while (watch.Elapsed < TimeSpan.FromSeconds(30)
-               && !(workerSteps.All(n => trace.Any(s => s.Name == n)) && trace.Any(s => s.Service == Gateway && s.Kind == ReceivedSpan.KindClient)));
+        while (watch.Elapsed < TimeSpan.FromSeconds(30) && !Complete(trace, workerSteps));
 
         var described = string.Join('\n', trace);
         var gatewayServer = Assert.Single(trace, s => s.Service == Gateway && s.Kind == ReceivedSpan.KindServer);
@@ -75,6 +74,13 @@ public sealed class TracingTests(ObservedCluster cluster)
                 || path.StartsWith("/v2/health", StringComparison.Ordinal)));
         Assert.DoesNotContain(spans, s => s.Kind == ReceivedSpan.KindClient && s.ParentSpanId.Length == 0);
     }
+
+    /// <summary>Each process exports its spans in batches as they end (server spans last): wait for all of them.</summary>
+    private static bool Complete(List<ReceivedSpan> trace, string[] workerSteps) =>
+        workerSteps.All(n => trace.Any(s => s.Name == n))
+        && trace.Any(s => s.Service == Gateway && s.Kind == ReceivedSpan.KindServer)
+        && trace.Any(s => s.Service == Gateway && s.Kind == ReceivedSpan.KindClient)
+        && trace.Any(s => s.Service == Worker && s.Kind == ReceivedSpan.KindServer);
 
     private static byte[] RandomBytes(int count)
     {

@@ -152,9 +152,12 @@ internal sealed class ServingMetrics : ISchedulerEvents
     {
         ModelLoads.WithLabels(version.ModelName, "loaded").Inc();
         ModelInfo.WithLabels(version.ModelName, version.ModelVersion, version.ExecutionProvider, version.Signature.Provenance.Weights, Platform).Set(1);
+        // Published at 0 for every model that loads, so dashboards and the fallback alert see the series on CPU-only
+        // deployments too (no data would be indistinguishable from "not scraped").
+        var fallbacks = ProviderFallbacks.WithLabels(version.ModelName);
         if (version.Model.Runner.FallbackReason is not null)
         {
-            ProviderFallbacks.WithLabels(version.ModelName).Inc();
+            fallbacks.Inc();
         }
     }
 
