@@ -104,7 +104,7 @@ public sealed class BatchWriter
 
 /// <summary>
 /// The CSV form of a batch item (docs/batch.md): one row per record, RFC 4180 quoting, numbers in invariant culture
-/// with full precision, lists joined with <c>;</c>, and text that a spreadsheet would run as a formula prefixed with
+/// with full precision, lists joined with <c>;</c>, line breaks inside text replaced by spaces (one line per record), and text that a spreadsheet would run as a formula prefixed with
 /// <c>'</c>.
 /// </summary>
 public static class BatchCsv
@@ -199,7 +199,7 @@ public static class BatchCsv
 
     private static string Text(string? value)
     {
-        var s = value ?? "";
+        var s = (value ?? "").ReplaceLineEndings(" "); // one record per line, whatever a message holds
         if (s.Length > 0 && s[0] is '=' or '+' or '-' or '@' or '\t' or '\r' && !double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out _))
         {
             s = "'" + s; // no spreadsheet formulas from file names or messages
