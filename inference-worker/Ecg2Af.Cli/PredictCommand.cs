@@ -104,6 +104,7 @@ internal static class PredictCommand
 
         var readOptions = EcgReadOptions.Default with { SampleRateHz = settings.SampleRate, Units = settings.Units };
         var progress = new PredictProgress(pending.Count, settings.Progress);
+        var transient = 0;
         IAsyncEnumerable<BatchItem> items;
         LocalScoring? local = null;
         HttpClient? http = null;
@@ -142,9 +143,17 @@ internal static class PredictCommand
             {
                 await foreach (var item in items)
                 {
+                    progress.Add(item);
+                    if (item.Status is 502 or 503 or 504)
+                    {
+                        // Not an answer about the ECG (the server was busy, stopping, or cut the answer short): no row,
+                        // so a later --resume scores the record again.
+                        transient++;
+                        continue;
+                    }
+
                     // Written whole and flushed before the next: an interruption never loses a finished row.
                     await output.Writer.WriteAsync(item, CancellationToken.None);
-                    progress.Add(item);
                 }
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -164,6 +173,11 @@ internal static class PredictCommand
 
         progress.Finish();
         Summarize(progress, skipped, earlierFailures, settings.Output);
+        if (transient > 0)
+        {
+            Console.Error.WriteLine($"{transient} record(s) got no answer (503, 504 or an answer cut short) and were not written; run again with --resume to score them.");
+        }
+
         return progress.Failed + earlierFailures > 0 ? 1 : 0;
     }
 

@@ -110,8 +110,11 @@ internal sealed class BatchUpload : IDisposable
         HttpRequest request, string boundary, BatchOptions options, Dictionary<string, string[]> errors, CancellationToken cancellationToken)
     {
         var reader = new MultipartReader(boundary, request.Body) { HeadersLengthLimit = 16 * 1024 };
-        var spooled = new List<(string Name, long Offset, long Length, byte[] Head)>();
+        // Per part only what planning needs is kept (its WFDB header, whether it is a zip), never its first bytes:
+        // thousands of parts must not cost memory in proportion.
+        var spooled = new List<(string Name, long Offset, long Length, WfdbHeaderInfo? Header, bool Zip)>();
         var buffer = new byte[1 << 16];
+        var head = new byte[EcgUpload.MaxHeaderBytes + 1];
         long total = 0;
         while (await reader.ReadNextSectionAsync(cancellationToken) is { } section)
         {
@@ -163,7 +166,7 @@ internal sealed class BatchUpload : IDisposable
                 ?? $"file{Parts.Count + 1}";
             var offset = _spool.Position;
             using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            var head = new MemoryStream();
+            var headLength = 0;
             int read;
             while ((read = await section.Body.ReadAsync(buffer, cancellationToken)) > 0)
             {
@@ -175,17 +178,17 @@ internal sealed class BatchUpload : IDisposable
                 }
 
                 sha.AppendData(buffer, 0, read);
-                if (head.Length <= EcgUpload.MaxHeaderBytes)
-                {
-                    head.Write(buffer, 0, (int)Math.Min(read, EcgUpload.MaxHeaderBytes + 1 - head.Length));
-                }
+                var take = Math.Min(read, head.Length - headLength);
+                buffer.AsSpan(0, take).CopyTo(head.AsSpan(headLength));
+                headLength += take;
 
                 await _spool.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
             }
 
             var length = _spool.Position - offset;
             Parts.Add(new AuditFile(name, length, Convert.ToHexStringLower(sha.GetHashAndReset())));
-            spooled.Add((name, offset, length, head.ToArray()));
+            var first = head.AsSpan(0, headLength);
+            spooled.Add((name, offset, length, BatchFile.DetectHeader(first, length), BatchArchive.LooksLikeZip(first)));
         }
 
         await _spool.FlushAsync(cancellationToken);
@@ -193,10 +196,10 @@ internal sealed class BatchUpload : IDisposable
         long declared = 0;
         try
         {
-            foreach (var (name, offset, length, head) in spooled)
+            foreach (var (name, offset, length, header, isZip) in spooled)
             {
-                var file = new SegmentBatchFile(_spool.SafeFileHandle, offset, length, name, BatchFile.DetectHeader(head, length));
-                if (BatchArchive.LooksLikeZip(head) && BatchArchive.TryOpen(file.OpenStream(), "", limits, Files.Count, declared) is { } zip)
+                var file = new SegmentBatchFile(_spool.SafeFileHandle, offset, length, name, header);
+                if (isZip && BatchArchive.TryOpen(file.OpenStream(), "", limits, Files.Count, declared) is { } zip)
                 {
                     _archives.Add(zip.Archive);
                     Files.AddRange(zip.Files);
