@@ -7,8 +7,10 @@ cd "$(dirname "$0")"
 # Debian packages the tests use (installed only when missing).
 #   postgresql: the audit tests start their own throwaway server (initdb + pg_ctl on a loopback port).
 #   chromium:   the web tests drive /usr/bin/chromium through Playwright (no browser download).
+#   prometheus: the deployment tests run prometheus on loopback against the real services, and promtool on the
+#               scrape config, rules and alert unit tests (deploy/prometheus).
 #   wrk:        the load tool's tests run its wrk Lua script (multipart upload) against a real gateway.
-packages=(postgresql chromium wrk)
+packages=(postgresql chromium prometheus wrk)
 need=()
 for pkg in "${packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")

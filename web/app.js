@@ -472,46 +472,129 @@
   }
 
   // ---------- batch mode ----------
+  // One batch request carries at most this many records and bytes (the gateway takes 32 MiB per request; the worker
+  // Batch:MaxRecords, 1000 by default); more records go in several requests, one after the other.
+  const MAX_BATCH_RECORDS = 100;
+  const MAX_BATCH_BYTES = 24 * 1024 * 1024;
+
   function batchItem(item) {
-    // The batch endpoint's item: a prediction (possibly wrapped) or a ProblemDetails-shaped error.
-    const r = item && (item.response || item.prediction || (item.result && item.result.model ? item.result : (item.model ? item : null)));
+    // The batch endpoint's item (docs/batch.md): {index, record, id, files, status, prediction | error}.
+    const r = item && (item.prediction || item.response || (item.model ? item : null));
     if (r) return { ok: true, r };
     const p = (item && (item.error || item.problem)) || item || {};
     return { ok: false, status: p.status || item.status || 0, message: [p.title, p.detail].filter(Boolean).join(": ") || "failed" };
   }
 
+  function rowFromItem(item) {
+    const files = item.files || [];
+    return {
+      name: item.record, files: files.map((f) => f.name.split("/").pop()), sha256: files.map((f) => f.sha256 || ""),
+      id: item.id || "", outcome: batchItem(item),
+    };
+  }
+
+  function chunkGroups(groups) {
+    const chunks = [];
+    let chunk = [], size = 0;
+    for (const g of groups) {
+      const bytesOf = g.files.reduce((s, f) => s + f.size, 0);
+      if (chunk.length && (chunk.length >= MAX_BATCH_RECORDS || size + bytesOf > MAX_BATCH_BYTES)) { chunks.push(chunk); chunk = []; size = 0; }
+      chunk.push(g);
+      size += bytesOf;
+    }
+    if (chunk.length) chunks.push(chunk);
+    return chunks;
+  }
+
+  // POSTs one batch and reads its NDJSON answer while it streams, one item per line as each record is scored.
+  // Resolves { status, json (a refusal's ProblemDetails), items, retryAfter }.
+  function postBatch(body, onUpload, onItem) {
+    return new Promise((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      const items = [];
+      let seen = 0;
+      const take = () => {
+        if (xhr.status !== 200) return;
+        const text = xhr.responseText;
+        for (let nl = text.indexOf("\n", seen); nl >= 0; nl = text.indexOf("\n", seen)) {
+          const line = text.slice(seen, nl);
+          seen = nl + 1;
+          if (line.trim()) { const item = JSON.parse(line); items.push(item); onItem(item); }
+        }
+      };
+      xhr.open("POST", API.batch);
+      xhr.setRequestHeader("Accept", "application/x-ndjson");
+      xhr.upload.onprogress = (e) => { if (e.lengthComputable) onUpload(e.loaded / e.total); };
+      xhr.upload.onload = () => onUpload(1);
+      xhr.onprogress = take;
+      xhr.onload = () => {
+        take();
+        let json = null;
+        if (xhr.status !== 200) { try { json = JSON.parse(xhr.responseText); } catch { json = null; } }
+        resolve({ status: xhr.status, json, items, retryAfter: xhr.getResponseHeader("Retry-After") });
+      };
+      xhr.onerror = () => reject(new Error("network"));
+      xhr.send(body);
+    });
+  }
+
   async function scoreBatch() {
     const groups = await splitRecords(files);
-    const rows = groups.map((g) => ({ name: g.name, files: g.files.map((f) => f.name), outcome: null }));
-    // The batch endpoint first; where it does not exist yet (404/405), one prediction request per record.
-    setProgress("Uploading… 0%", 0);
-    const batch = await post(API.batch, ecgForm(files, true), (f) => {
-      if (f < 1) setProgress(`Uploading… ${Math.round(f * 100)}%`, f * 100); else setProgress("Scoring the ECGs…", undefined);
-    });
-    if (batch.status === 200 && Array.isArray(batch.json)) {
-      batch.json.forEach((item, k) => {
-        const row = rows[k] || (rows[k] = { name: item.record || `record ${k + 1}`, files: item.files || [], outcome: null });
-        row.outcome = batchItem(item);
-        if (item.record) row.name = item.record;
+    const chunks = chunkGroups(groups);
+    const rows = [];
+    let scored = 0;
+    for (let c = 0; c < chunks.length; c++) {
+      const chunk = chunks[c];
+      const part = chunks.length > 1 ? ` (part ${c + 1} of ${chunks.length})` : "";
+      setProgress(`Uploading${part}… 0%`, 0);
+      const answer = await postBatch(ecgForm(chunk.flatMap((g) => g.files), true), (f) => {
+        if (f < 1) setProgress(`Uploading${part}… ${Math.round(f * 100)}%`, f * 100);
+        else setProgress(`Scoring… ${scored} of ${groups.length} records done`, (scored / groups.length) * 100);
+      }, () => {
+        scored++;
+        setProgress(`Scoring… ${scored} of ${groups.length} records done`, (scored / groups.length) * 100);
       });
-    } else if (batch.status === 404 || batch.status === 405) {
-      for (let k = 0; k < groups.length; k++) {
-        setProgress(`Scoring record ${k + 1} of ${groups.length}…`, (k / groups.length) * 100);
-        const one = await post(API.predict, ecgForm(groups[k].files, true));
-        if (one.status === 200 && one.json) rows[k].outcome = { ok: true, r: one.json };
-        else {
-          const { errors, general } = explain(one);
-          if (errors && (errors.name || errors.email)) { showErrors(errors, true); setProgress("", null); return; }
-          const message = general || Object.values(errors || {}).flat().join(" ");
-          rows[k].outcome = { ok: false, status: one.status, message };
+      if (answer.status === 200) {
+        answer.items.forEach((item) => rows.push(rowFromItem(item)));
+        for (let k = answer.items.length; k < chunk.length; k++) {
+          rows.push({ name: chunk[k].name, files: chunk[k].files.map((f) => f.name), sha256: [], id: "",
+            outcome: { ok: false, status: 0, message: "The answer ended before this record was scored. Send it again." } });
+        }
+      } else if ((answer.status === 404 || answer.status === 405) && c === 0) {
+        await scoreEachRecord(groups); // a server without the batch endpoint
+        return;
+      } else {
+        const { errors, general } = explain(answer);
+        if (c === 0 || (errors && (errors.name || errors.email))) {
+          if (errors) showErrors(errors, true);
+          if (general) $("form-error").textContent = general;
+          setProgress("", null);
+          return;
+        }
+        const message = general || Object.values(errors || {}).flat().join(" ");
+        for (const g of chunk) {
+          rows.push({ name: g.name, files: g.files.map((f) => f.name), sha256: [], id: "", outcome: { ok: false, status: answer.status, message } });
         }
       }
-    } else {
-      const { errors, general } = explain(batch);
-      if (errors) showErrors(errors, true);
-      if (general) $("form-error").textContent = general;
-      setProgress("", null);
-      return;
+    }
+    setProgress("Done.", null);
+    renderBatch(rows);
+  }
+
+  // One prediction request per record, for a server that has no batch endpoint.
+  async function scoreEachRecord(groups) {
+    const rows = groups.map((g) => ({ name: g.name, files: g.files.map((f) => f.name), sha256: [], id: "", outcome: null }));
+    for (let k = 0; k < groups.length; k++) {
+      setProgress(`Scoring record ${k + 1} of ${groups.length}…`, (k / groups.length) * 100);
+      const one = await post(API.predict, ecgForm(groups[k].files, true));
+      if (one.status === 200 && one.json) rows[k].outcome = { ok: true, r: one.json };
+      else {
+        const { errors, general } = explain(one);
+        if (errors && (errors.name || errors.email)) { showErrors(errors, true); setProgress("", null); return; }
+        const message = general || Object.values(errors || {}).flat().join(" ");
+        rows[k].outcome = { ok: false, status: one.status, message };
+      }
+      if (rows[k].outcome.ok) rows[k].id = one.json.id;
     }
     setProgress("Done.", null);
     renderBatch(rows);
@@ -554,14 +637,15 @@
   }
 
   function csvCell(v) {
-    let s = v === null || v === undefined ? "" : String(v);
+    let s = v === null || v === undefined ? "" : String(v).replace(/\r\n|\r|\n/g, " "); // one line per record, as the server's CSV
     if (/^[=+\-@\t\r]/.test(s) && Number.isNaN(Number(s))) s = `'${s}`; // no spreadsheet formulas from file names
     return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
   }
 
+  // The same columns as the batch endpoint's CSV (Accept: text/csv; docs/batch.md).
   function toCsv(rows) {
     const header = ["record", "files", "status", "af_risk_5y", "af_in_ecg_probability", "sex_female_probability", "age_years",
-      "quality_flags", "model", "model_version", "weights", "execution_provider", "prediction_id", "error"];
+      "quality_flags", "format", "files_sha256", "model", "model_version", "weights", "execution_provider", "id", "error"];
     const lines = [header.join(",")];
     for (const row of rows) {
       const o = row.outcome || { ok: false, status: 0, message: "no answer" };
@@ -570,8 +654,8 @@
       lines.push([
         row.name, row.files.join(";"), o.ok ? 200 : o.status,
         res.af_risk ? res.af_risk.probability : "", res.af_in_ecg_probability ?? "", res.sex ? res.sex.female : "", res.age_years ?? "",
-        (res.quality_flags || []).join(";"), r ? r.model.name : "", r ? r.model.version : "", r ? r.model.weights : "",
-        r ? r.model.execution_provider : "", r ? r.id : "", o.ok ? "" : o.message,
+        (res.quality_flags || []).join(";"), r ? r.input.format : "", (row.sha256 || []).join(";"), r ? r.model.name : "",
+        r ? r.model.version : "", r ? r.model.weights : "", r ? r.model.execution_provider : "", row.id || (r ? r.id : ""), o.ok ? "" : o.message,
       ].map(csvCell).join(","));
     }
     return lines.join("\r\n") + "\r\n";

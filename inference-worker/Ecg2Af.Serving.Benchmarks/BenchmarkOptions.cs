@@ -32,6 +32,12 @@ internal sealed record BenchmarkOptions
     /// <summary>Worker max batch size; 0: the best batch size of the raw sweep.</summary>
     public int MaxBatchSize { get; init; }
 
+    /// <summary><c>serving</c> (the default: raw ONNX Runtime vs the worker) or <c>batch</c> (the batch endpoint vs single records).</summary>
+    public string Scenario { get; init; } = "serving";
+
+    /// <summary>Batch scenario: records in the one batch request.</summary>
+    public int Records { get; init; } = 2000;
+
     /// <summary>Where to write the Markdown report (besides stdout); null: stdout only.</summary>
     public string? Output { get; init; }
 
@@ -56,6 +62,8 @@ internal sealed record BenchmarkOptions
                 "--loops" => options with { Loops = Int(value) },
                 "--max-batch" => options with { MaxBatchSize = Int(value) },
                 "--out" => options with { Output = value },
+                "--scenario" => options with { Scenario = value is "serving" or "batch" ? value : throw new ArgumentException("--scenario is serving or batch.") },
+                "--records" => options with { Records = Int(value) },
                 "--worker-env" => options with
                 {
                     WorkerEnvironment = new Dictionary<string, string>(options.WorkerEnvironment)

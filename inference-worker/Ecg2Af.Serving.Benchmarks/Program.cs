@@ -16,6 +16,13 @@ using Ecg2Af.Serving.Benchmarks;
 // After one raw sweep, rounds repeat raw (at the best batch size), saturation, unloaded and loaded back to back, so a
 // change in background load hits both sides of each ratio; the report gives every round and the median ratios.
 var options = BenchmarkOptions.Parse(args);
+if (options.Scenario == "batch")
+{
+    // The batch endpoint against the worker's single-record ceiling (docs/benchmarks.md, "Batch").
+    await BatchBenchmark.RunAsync(options, args);
+    return;
+}
+
 var culture = CultureInfo.InvariantCulture;
 var report = new StringBuilder();
 void Line(string text)

@@ -18,6 +18,7 @@ app.UseServiceDefaults();
 app.UseWorkerIdentity();
 app.MapDefaultEndpoints();
 app.MapPredictionsApi();
+app.MapBatchPredictionsApi();
 app.MapInferenceProtocol();
 app.MapPreprocessApi();
 app.MapAuditApi();

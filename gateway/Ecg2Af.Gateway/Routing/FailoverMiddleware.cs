@@ -15,13 +15,18 @@ namespace Ecg2Af.Gateway.Routing;
 /// Runs the rest of YARP's proxy pipeline (load balancing, passive health, forwarder) once per attempt inside the
 /// <see cref="FailoverPipeline"/>. The request body was buffered by <see cref="RequestBufferingMiddleware"/>.
 /// </summary>
-internal sealed class FailoverMiddleware(RequestDelegate next, FailoverPipeline failover, GatewayMetrics metrics, IOptions<LimitsOptions> limits)
+internal sealed class FailoverMiddleware(
+    RequestDelegate next, FailoverPipeline failover, GatewayMetrics metrics, ClientSpread clients, IOptions<LimitsOptions> limits)
 {
     public async Task InvokeAsync(HttpContext context)
     {
         var attempts = new ForwardingAttempts(context, next, metrics, failover.MaxRetries);
         context.Features.Set(attempts);
-        await failover.Pipeline.ExecuteAsync(static (attempts, _) => attempts.NextAsync(), attempts, CancellationToken.None);
+        var result = await failover.Pipeline.ExecuteAsync(static (attempts, _) => attempts.NextAsync(), attempts, CancellationToken.None);
+        if (result.DestinationId is { } servedBy)
+        {
+            clients.Served(servedBy, context.Connection.RemoteIpAddress);
+        }
 
         // YARP reports a cancelled forward as a 400/502; when it was our deadline that cancelled it, say so.
         if (context.Features.Get<IHttpRequestTimeoutFeature>() is { RequestTimeoutToken.IsCancellationRequested: true } && !context.Response.HasStarted)

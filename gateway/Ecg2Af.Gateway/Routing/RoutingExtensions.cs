@@ -21,6 +21,7 @@ internal static class RoutingExtensions
         builder.Services.AddSingleton<FailoverPipeline>();
         builder.Services.AddSingleton<GatewayMetrics>();
         builder.Services.AddSingleton<DestinationHealthMetrics>();
+        builder.Services.AddSingleton<ClientSpread>();
         builder.Services.AddReverseProxy()
             .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
             .AddTransforms(FailoverTransforms.Apply)
@@ -33,6 +34,7 @@ internal static class RoutingExtensions
     {
         // Scrapes read destination health from YARP's live state.
         app.Services.GetRequiredService<DestinationHealthMetrics>();
+        app.Services.GetRequiredService<ClientSpread>();
 
         // Order matters: cap concurrency, then buffer the body (413 before any worker sees it), then one or more
         // attempts, each picking a destination, forwarding and reporting to passive health.

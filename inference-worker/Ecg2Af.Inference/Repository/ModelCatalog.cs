@@ -235,7 +235,9 @@ public sealed partial class ModelCatalog : IDisposable
             var candidates = Scan(Root).ToDictionary(c => (c.Model, c.Version));
             TimeSpan? recheck = null;
 
-            // Gone (directory removed or a file missing): retire; in-flight requests finish on it.
+            // Gone (directory removed or a file missing): retire; in-flight requests finish on it. The new snapshot is
+            // published before the old versions retire, so a request never finds only retired versions to lease.
+            var gone = new List<ServedVersion>();
             foreach (var (model, versions) in _models.ToList())
             {
                 foreach (var (version, slot) in versions.ToList())
@@ -245,8 +247,7 @@ public sealed partial class ModelCatalog : IDisposable
                         versions.Remove(version);
                         if (slot.Served is { } served)
                         {
-                            served.Retire();
-                            _events.VersionRetired(served);
+                            gone.Add(served);
                         }
                     }
                 }
@@ -258,6 +259,11 @@ public sealed partial class ModelCatalog : IDisposable
             }
 
             Publish();
+            foreach (var served in gone)
+            {
+                served.Retire();
+                _events.VersionRetired(served);
+            }
 
             foreach (var candidate in candidates.Values.OrderBy(c => c.Model, StringComparer.Ordinal).ThenBy(c => c.Version, VersionOrder.Instance))
             {
@@ -295,8 +301,9 @@ public sealed partial class ModelCatalog : IDisposable
                     }
                 }
 
-                Load(candidate, slot, versions);
+                var replaced = Load(candidate, slot, versions);
                 Publish();
+                replaced?.Retire();
             }
 
             _initialSyncDone |= initial;
@@ -401,7 +408,11 @@ public sealed partial class ModelCatalog : IDisposable
         }
     }
 
-    private void Load(Candidate candidate, Slot slot, SortedDictionary<string, Slot> versions)
+    /// <summary>
+    /// Loads and checks a candidate into its slot. Returns the version it replaced, which the caller retires only after
+    /// publishing the snapshot that no longer names it.
+    /// </summary>
+    private ServedVersion? Load(Candidate candidate, Slot slot, SortedDictionary<string, Slot> versions)
     {
         slot.Settled = candidate.Fingerprint;
         ServedVersion? loaded = null;
@@ -421,15 +432,15 @@ public sealed partial class ModelCatalog : IDisposable
             }
 
             _events.VersionRefused(candidate.Model, candidate.Version, e.Message, keeps);
-            return;
+            return null;
         }
 
         var earlier = slot.Served;
         slot.Served = loaded;
         slot.State = VersionState.Ready;
         slot.Reason = null;
-        earlier?.Retire();
         _events.VersionLoaded(loaded, earlier);
+        return earlier;
     }
 
     /// <summary>A version must take the same input as the model's other ready versions, so unpinned clients keep working.</summary>

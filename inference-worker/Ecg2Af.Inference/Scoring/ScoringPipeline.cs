@@ -18,9 +18,42 @@ public static class ScoringPipeline
     {
         ArgumentNullException.ThrowIfNull(signature);
         var start = Stopwatch.GetTimestamp();
-        var recording = EcgReader.Read(files, readOptions);
+        EcgRecording recording;
+        using (var parse = InferenceTelemetry.Start("parse"))
+        {
+            parse?.SetTag("ecg.files", files.Count);
+            try
+            {
+                recording = EcgReader.Read(files, readOptions);
+            }
+            catch (EcgFormatException e)
+            {
+                InferenceTelemetry.Fail(parse, e.Kind.ToString());
+                throw;
+            }
+
+            parse?.SetTag("ecg.format", recording.Format);
+            parse?.SetTag("ecg.sample_rate_hz", recording.SampleRateHz);
+        }
+
         var parsed = Stopwatch.GetTimestamp();
-        var prepared = EcgPreprocessor.Prepare(recording, signature.Input.ToInputSpec());
+        PreparedEcg prepared;
+        using (var preprocess = InferenceTelemetry.Start("preprocess"))
+        {
+            try
+            {
+                prepared = EcgPreprocessor.Prepare(recording, signature.Input.ToInputSpec());
+            }
+            catch (EcgFormatException e)
+            {
+                InferenceTelemetry.Fail(preprocess, e.Kind.ToString());
+                throw;
+            }
+
+            preprocess?.SetTag("ecg.leads_derived", prepared.LeadsDerived.Count);
+            preprocess?.SetTag("ecg.resampled", prepared.Resampled);
+        }
+
         var done = Stopwatch.GetTimestamp();
         return new ScoringInput(recording, prepared,
             Stopwatch.GetElapsedTime(start, parsed).TotalMilliseconds,
@@ -35,6 +68,9 @@ public static class ScoringPipeline
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(inferenceTimings);
         var start = Stopwatch.GetTimestamp();
+        using var decode = InferenceTelemetry.Start("decode");
+        decode?.SetTag("ecg2af.model", model.Name);
+        decode?.SetTag("ecg2af.model_version", model.Version);
         var decoded = PredictionDecoder.Decode(model.Signature, outputs, index);
         var result = decoded with { QualityFlags = [.. input.Prepared.QualityFlags, .. decoded.QualityFlags] };
         var decodeMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;

@@ -417,11 +417,14 @@ public sealed class InferenceScheduler : IDisposable
             failure = e;
         }
 
-        var computeTime = Stopwatch.GetElapsedTime(start);
+        var end = Stopwatch.GetTimestamp();
+        var computeTime = Stopwatch.GetElapsedTime(start, end);
         foreach (var pending in batch)
         {
             pending.Request.Input.Dispose();
         }
+
+        TraceComputed(batch, target, items, loop, start, end, failure is null);
 
         _events.BatchExecuted(target, items, computeTime, failure is null);
         if (failure is not null)
@@ -468,14 +471,72 @@ public sealed class InferenceScheduler : IDisposable
         pending.Registration.Unregister();
         pending.Expiry?.Dispose();
         pending.Request.Input.Dispose();
+        var left = pending.DispatchedAt == 0 ? Stopwatch.GetTimestamp() : pending.DispatchedAt;
+        if (outcome != RequestOutcome.Error && !pending.Completion.Task.IsCompleted)
+        {
+            // Requests of a failed batch already have their spans (TraceComputed).
+            TraceNotComputed(pending, outcome, left);
+        }
+
         var completed = error is OperationCanceledException cancelled
             ? pending.Completion.TrySetCanceled(cancelled.CancellationToken)
             : pending.Completion.TrySetException(error);
         if (completed)
         {
-            var queueTime = Stopwatch.GetElapsedTime(pending.EnqueuedAt, pending.DispatchedAt == 0 ? Stopwatch.GetTimestamp() : pending.DispatchedAt);
+            var queueTime = Stopwatch.GetElapsedTime(pending.EnqueuedAt, left);
             _events.RequestFinished(pending.Request.Target, pending.Request.Priority, outcome, queueTime);
         }
+    }
+
+    /// <summary>
+    /// One <c>queue_wait</c> and one <c>inference</c> span per request of a batch, each under the request's own span
+    /// (a batch serves requests of different traces), recorded before the callers are released.
+    /// </summary>
+    private static void TraceComputed(List<Pending> batch, IInferenceTarget target, int items, int loop, long start, long end, bool succeeded)
+    {
+        if (!InferenceTelemetry.Source.HasListeners())
+        {
+            return;
+        }
+
+        var clock = InferenceTelemetry.Clock.Now();
+        foreach (var pending in batch)
+        {
+            using (var wait = InferenceTelemetry.Record("queue_wait", pending.Parent, pending.EnqueuedAt, pending.DispatchedAt, clock))
+            {
+                wait?.SetTag("ecg2af.priority", pending.Request.Priority.Name());
+            }
+
+            using var run = InferenceTelemetry.Record("inference", pending.Parent, start, end, clock);
+            if (run is null)
+            {
+                continue;
+            }
+
+            run.SetTag("ecg2af.model", target.ModelName);
+            run.SetTag("ecg2af.model_version", target.ModelVersion);
+            run.SetTag("ecg2af.batch_size", items);
+            run.SetTag("ecg2af.items", pending.Request.Items);
+            run.SetTag("ecg2af.inference_loop", loop);
+            if (!succeeded)
+            {
+                InferenceTelemetry.Fail(run, "ONNX Runtime failed on the batch");
+            }
+        }
+    }
+
+    /// <summary>The <c>queue_wait</c> span of a request that left without being computed (expired, cancelled, shut down).</summary>
+    private static void TraceNotComputed(Pending pending, RequestOutcome outcome, long left)
+    {
+        if (!InferenceTelemetry.Source.HasListeners())
+        {
+            return;
+        }
+
+        using var wait = InferenceTelemetry.Record("queue_wait", pending.Parent, pending.EnqueuedAt, left, InferenceTelemetry.Clock.Now());
+        wait?.SetTag("ecg2af.priority", pending.Request.Priority.Name());
+        wait?.SetTag("ecg2af.outcome", outcome.ToString());
+        InferenceTelemetry.Fail(wait, $"Not computed: {outcome}");
     }
 
     /// <summary>A queued request's deadline timer fired: it leaves its lane uncomputed (504).</summary>
@@ -672,6 +733,9 @@ public sealed class InferenceScheduler : IDisposable
         public TaskCompletionSource<InferenceResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public long EnqueuedAt { get; } = Stopwatch.GetTimestamp();
+
+        /// <summary>The submitter's span (the HTTP request), parent of this request's queue and inference spans.</summary>
+        public ActivityContext Parent { get; } = Activity.Current?.Context ?? default;
 
         public long DispatchedAt { get; set; }
 

@@ -27,6 +27,7 @@ internal static class AuditExtensions
             return sqlite;
         });
         builder.Services.AddSingleton(sp => new ClientAddress(sp.GetRequiredService<IOptions<AuditOptions>>().Value.TrustedProxies));
+        builder.Services.AddSingleton<AuditWriter>();
         builder.Services.AddSingleton<PredictionAuditFilter>();
         return builder;
     }

@@ -1,10 +1,8 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
-using System.Text.Json;
 using Ecg2Af.Audit;
 using Ecg2Af.Inference.Scoring;
 using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.Options;
 
 namespace Ecg2Af.Worker.Audit;
 
@@ -14,17 +12,10 @@ namespace Ecg2Af.Worker.Audit;
 /// withheld (unless <see cref="AuditOptions.RequireCommit"/> is false). Every audited response carries the record id
 /// in <c>X-Ecg2Af-Audit-Id</c>.
 /// </summary>
-internal sealed class PredictionAuditFilter(
-    IAuditStore store,
-    ClientAddress clientAddress,
-    IOptions<AuditOptions> options,
-    ILogger<PredictionAuditFilter> logger) : IEndpointFilter
+internal sealed class PredictionAuditFilter(AuditWriter writer, ClientAddress clientAddress) : IEndpointFilter
 {
     public const string AuditIdHeader = "X-Ecg2Af-Audit-Id";
     public const string Operation = "predict";
-
-    private const int MaxTextLength = 512;
-    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
@@ -40,7 +31,7 @@ internal sealed class PredictionAuditFilter(
         {
             // The exception handler answers; the attempt is still recorded (best effort: no result leaves either way).
             var failed = await DescribeAsync(http, time, started, status, null, Error("Request failed", e.GetType().Name, null));
-            await CommitAsync(failed);
+            await writer.CommitAsync(failed);
             throw;
         }
 
@@ -50,7 +41,7 @@ internal sealed class PredictionAuditFilter(
             ? Error(problem.Title, problem.Detail, (problem as HttpValidationProblemDetails)?.Errors)
             : null;
         var record = await DescribeAsync(http, time, started, code, response, error);
-        if (await CommitAsync(record) || !options.Value.RequireCommit)
+        if (await writer.CommitAsync(record) || !writer.RequireCommit)
         {
             return result;
         }
@@ -60,37 +51,6 @@ internal sealed class PredictionAuditFilter(
             statusCode: StatusCodes.Status503ServiceUnavailable,
             title: "Audit trail unavailable",
             detail: "This request could not be recorded in the audit trail, so no result is returned. Retry in a few seconds.");
-    }
-
-    /// <summary>Commits the record; false (logged, counted) when the store did not take it.</summary>
-    private async Task<bool> CommitAsync(AuditRecord record)
-    {
-        using var activity = AuditTelemetry.StartWrite(store.Kind, record.RequestId);
-        var started = Stopwatch.GetTimestamp();
-        try
-        {
-            // Not the request's token: a client that hangs up is still audited.
-            using var timeout = new CancellationTokenSource(options.Value.WriteTimeout);
-            await store.WriteAsync(record, timeout.Token);
-            AuditTelemetry.Committed(store.Kind, Stopwatch.GetElapsedTime(started));
-            return true;
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            AuditTelemetry.Failed(store.Kind);
-            activity?.SetStatus(ActivityStatusCode.Error, e.GetType().Name);
-            // The message of a database error names the failure, never the parameter values.
-            if (options.Value.RequireCommit)
-            {
-                logger.WriteFailedRejected(record.RequestId, store.Kind, e.GetType().Name, e.Message);
-            }
-            else
-            {
-                logger.WriteFailedServed(record.RequestId, store.Kind, e.GetType().Name, e.Message);
-            }
-
-            return false;
-        }
     }
 
     private async Task<AuditRecord> DescribeAsync(
@@ -123,7 +83,7 @@ internal sealed class PredictionAuditFilter(
             ModelVersion = model?.Version,
             ModelSha256 = model?.Sha256,
             ExecutionProvider = model?.ExecutionProvider,
-            Result = response is null ? null : JsonSerializer.Serialize(Summary(response), Json),
+            Result = response is null ? null : AuditWriter.Result(response),
             Error = error,
             StatusCode = status,
             LatencyMs = Math.Round(Stopwatch.GetElapsedTime(started).TotalMilliseconds, 3),
@@ -131,15 +91,7 @@ internal sealed class PredictionAuditFilter(
         };
     }
 
-    private static ResultSummary Summary(PredictionResponse response)
-    {
-        var r = response.Result;
-        return new ResultSummary(r.AfRisk?.HorizonYears, r.AfRisk?.Probability, r.AfInEcgProbability, r.Sex?.Female, r.AgeYears,
-            r.QualityFlags, response.Model.Weights);
-    }
-
-    private static string Error(string? title, string? detail, IDictionary<string, string[]>? errors) =>
-        JsonSerializer.Serialize(new ErrorSummary(title, detail, errors), Json);
+    private static string Error(string? title, string? detail, IDictionary<string, string[]>? errors) => AuditWriter.Error(title, detail, errors);
 
     private static int? ExceptionStatus(Exception e, HttpContext http) => e switch
     {
@@ -148,12 +100,5 @@ internal sealed class PredictionAuditFilter(
         _ => StatusCodes.Status500InternalServerError,
     };
 
-    private static string? Clip(string? value) =>
-        string.IsNullOrEmpty(value) ? null : value.Length <= MaxTextLength ? value : value[..MaxTextLength];
-
-    private sealed record ResultSummary(
-        double? HorizonYears, double? AfRisk, double? AfInEcgProbability, double? SexFemale, double? AgeYears,
-        IReadOnlyList<string> QualityFlags, string Weights);
-
-    private sealed record ErrorSummary(string? Title, string? Detail, IDictionary<string, string[]>? Errors);
+    private static string? Clip(string? value) => AuditWriter.Clip(value);
 }

@@ -24,6 +24,22 @@ internal sealed record PredictionForm(string Name, string Email, EcgUploadForm E
         var form = upload?.Form ?? await request.ReadFormAsync(cancellationToken);
         var name = form["name"].ToString().Trim();
         var email = form["email"].ToString().Trim();
+        ValidateSubmitter(name, email, errors);
+        if (errors.Count > 0 || upload is null)
+        {
+            return (null, errors);
+        }
+
+        return (new PredictionForm(name, email, upload,
+            EcgUploadForm.Value(request, form, "model"), EcgUploadForm.Value(request, form, "version")), errors);
+    }
+
+    /// <summary>
+    /// Checks the submitter's name and email (trimmed), adding errors keyed by field that never echo the values. Every
+    /// endpoint that takes a submitter uses these rules and words.
+    /// </summary>
+    internal static void ValidateSubmitter(string name, string email, Dictionary<string, string[]> errors)
+    {
         if (name.Length == 0)
         {
             errors["name"] = ["Name is required."];
@@ -41,14 +57,6 @@ internal sealed record PredictionForm(string Name, string Email, EcgUploadForm E
         {
             errors["email"] = ["Email must be a valid address such as name@example.org."];
         }
-
-        if (errors.Count > 0 || upload is null)
-        {
-            return (null, errors);
-        }
-
-        return (new PredictionForm(name, email, upload,
-            EcgUploadForm.Value(request, form, "model"), EcgUploadForm.Value(request, form, "version")), errors);
     }
 
     /// <summary>Accepts a plain address (no display name) with a dotted domain.</summary>

@@ -20,6 +20,7 @@ internal sealed class ServingHost(InferenceScheduler scheduler, IOptions<Schedul
     {
         scheduler.Start();
         ServingMetrics.SetLoops(scheduler.Loops);
+        ServingMetrics.SetQueueCapacity(_options);
         logger.SchedulerStarted(scheduler.Loops, _options.MaxBatchSize, _options.MaxQueueDelayMs);
         return Task.CompletedTask;
     }

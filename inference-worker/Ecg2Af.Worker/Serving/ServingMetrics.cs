@@ -51,6 +51,11 @@ internal sealed class ServingMetrics : ISchedulerEvents
         "Items waiting in the batcher's queue, per priority lane.",
         new GaugeConfiguration { LabelNames = ["priority"] });
 
+    private static readonly Gauge QueueCapacity = Metrics.CreateGauge(
+        "ecg2af_inference_queue_capacity",
+        "Items each priority lane holds at most (Serving:QueueCapacity); queue_depth / queue_capacity is the lane's fill.",
+        new GaugeConfiguration { LabelNames = ["priority"] });
+
     private static readonly Gauge LoopsBusy = Metrics.CreateGauge(
         "ecg2af_inference_loops_busy", "Inference loops running a batch right now.");
 
@@ -126,6 +131,14 @@ internal sealed class ServingMetrics : ISchedulerEvents
 
     public static void SetLoops(int loops) => Loops.Set(loops);
 
+    public static void SetQueueCapacity(SchedulerOptions options)
+    {
+        foreach (var priority in Priorities.All)
+        {
+            QueueCapacity.WithLabels(priority.Name()).Set(options.Capacity(priority));
+        }
+    }
+
     public static void SetDraining(bool draining) => Draining.Set(draining ? 1 : 0);
 
     /// <summary>A request refused before it reached the batcher because its input was unusable.</summary>
@@ -139,9 +152,12 @@ internal sealed class ServingMetrics : ISchedulerEvents
     {
         ModelLoads.WithLabels(version.ModelName, "loaded").Inc();
         ModelInfo.WithLabels(version.ModelName, version.ModelVersion, version.ExecutionProvider, version.Signature.Provenance.Weights, Platform).Set(1);
+        // Published at 0 for every model that loads, so dashboards and the fallback alert see the series on CPU-only
+        // deployments too (no data would be indistinguishable from "not scraped").
+        var fallbacks = ProviderFallbacks.WithLabels(version.ModelName);
         if (version.Model.Runner.FallbackReason is not null)
         {
-            ProviderFallbacks.WithLabels(version.ModelName).Inc();
+            fallbacks.Inc();
         }
     }
 

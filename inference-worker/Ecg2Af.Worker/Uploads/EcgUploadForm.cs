@@ -63,7 +63,7 @@ internal sealed record EcgUploadForm(IFormCollection Form, IReadOnlyList<EcgFile
         return value.Length > 0 ? value : null;
     }
 
-    private static EcgReadOptions ParseReadOptions(HttpRequest request, IFormCollection form, Dictionary<string, string[]> errors)
+    internal static EcgReadOptions ParseReadOptions(HttpRequest request, IFormCollection form, Dictionary<string, string[]> errors)
     {
         var options = EcgReadOptions.Default;
         if (Value(request, form, "sample_rate_hz") is { } rate)

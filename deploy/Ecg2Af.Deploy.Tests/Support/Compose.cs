@@ -1,0 +1,75 @@
+using System.Text.Json.Nodes;
+using Ecg2Af.LocalCluster;
+
+namespace Ecg2Af.Deploy.Tests.Support;
+
+/// <summary>A Compose file and the facts about its services the tests compare.</summary>
+public sealed class Compose
+{
+    private Compose(string path, JsonObject document)
+    {
+        Path = path;
+        Document = document;
+        Services = document["services"].Obj($"{path}: services").ToDictionary(s => s.Key, s => s.Value.Obj(s.Key), StringComparer.Ordinal);
+    }
+
+    public string Path { get; }
+
+    public JsonObject Document { get; }
+
+    public IReadOnlyDictionary<string, JsonObject> Services { get; }
+
+    public static Compose Main => Load("docker-compose.yml");
+
+    public static Compose Scale => Load("docker-compose.scale.yml");
+
+    public static Compose Load(string name)
+    {
+        var path = System.IO.Path.Combine(RepositoryLayout.Root, name);
+        return new Compose(path, Yaml.Load(path).Obj(name));
+    }
+
+    /// <summary>The Dockerfile a service builds, or null for a service that runs a published image.</summary>
+    public Dockerfile? DockerfileOf(string service) =>
+        Services[service]["build"] is JsonObject build
+            ? Dockerfile.Load(System.IO.Path.Combine(BuildContext(service)!, build["dockerfile"].Text() ?? "Dockerfile"))
+            : null;
+
+    public string? BuildContext(string service) =>
+        Services[service]["build"] is JsonObject build
+            ? System.IO.Path.GetFullPath(System.IO.Path.Combine(System.IO.Path.GetDirectoryName(Path)!, build["context"].Text() ?? "."))
+            : null;
+
+    /// <summary>The service's environment (map or list form).</summary>
+    public IReadOnlyDictionary<string, string?> Environment(string service) => Services[service]["environment"] switch
+    {
+        JsonObject map => map.ToDictionary(p => p.Key, p => p.Value.Text(), StringComparer.Ordinal),
+        JsonArray list => list.Select(i => i.Text()!.Split('=', 2)).ToDictionary(p => p[0], p => p.Length > 1 ? p[1] : null, StringComparer.Ordinal),
+        _ => new Dictionary<string, string?>(),
+    };
+
+    /// <summary>The environment the process sees: the image's ENV, then the service's (Compose wins).</summary>
+    public IReadOnlyDictionary<string, string?> EffectiveEnvironment(string service)
+    {
+        var env = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (var (key, value) in DockerfileOf(service)?.Final.Environment() ?? new Dictionary<string, string>())
+        {
+            env[key] = value;
+        }
+
+        foreach (var (key, value) in Environment(service))
+        {
+            env[key] = value;
+        }
+
+        return env;
+    }
+
+    /// <summary>The names a service is reachable by on the default network: its own and its aliases.</summary>
+    public IEnumerable<string> DnsNames(string service) =>
+        new[] { service }.Concat(Services[service]["networks"]?["default"]?["aliases"].Items().Select(a => a.Text()!) ?? []);
+
+    /// <summary>Resolves Compose's ${VAR:-default} with the default.</summary>
+    public static string Interpolate(string value) =>
+        System.Text.RegularExpressions.Regex.Replace(value, @"\$\{[A-Za-z_][A-Za-z0-9_]*:-([^}]*)\}", m => m.Groups[1].Value);
+}
