@@ -13,7 +13,7 @@ cd "$(dirname "$0")"
 packages=(postgresql chromium prometheus wrk)
 need=()
 for pkg in "${packages[@]}"; do
-  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
   echo "Installing: ${need[*]}"
@@ -23,4 +23,4 @@ fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet build Ecg2Af.sln -c Release -warnaserror
-dotnet test Ecg2Af.sln -c Release --no-build --logger "console;verbosity=normal" "$@"
+dotnet test Ecg2Af.sln -c Release --no-build --logger "console;verbosity=minimal" "$@"
