@@ -15,7 +15,7 @@ internal static class InspectCommand
         command.SetAction(parse =>
         {
             var path = parse.GetValue(model)!;
-            var onnxPath = Directory.Exists(path) ? Path.Combine(path, ModelVersionWriter.OnnxFileName) : path;
+            var onnxPath = Directory.Exists(path) ? Path.Combine(path, ModelFiles.Onnx) : path;
             if (!File.Exists(onnxPath))
             {
                 Console.Error.WriteLine($"No ONNX model at {onnxPath}.");
@@ -44,7 +44,7 @@ internal static class InspectCommand
                 Console.WriteLine($"  metadata {key} = {value}");
             }
 
-            var signaturePath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(onnxPath))!, ModelVersionWriter.SignatureFileName);
+            var signaturePath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(onnxPath))!, ModelFiles.Signature);
             if (File.Exists(signaturePath))
             {
                 var signature = ModelSignature.Load(signaturePath);

@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using Ecg2Af.LocalCluster;
 using Ecg2Af.Ecg.Tests.Fixtures;
 using Ecg2Af.Inference.Runtime;
 using Ecg2Af.Inference.Scoring;
@@ -86,22 +87,9 @@ internal static class Inputs
 
     private static EcgFile Sample(string relative)
     {
-        var path = Path.Combine(RepositoryRoot(), "..", "shared", "ecg-samples", relative);
+        var path = Path.Combine(RepositoryLayout.Root, "..", "shared", "ecg-samples", relative);
         return File.Exists(path)
             ? new EcgFile(Path.GetFileName(path), File.ReadAllBytes(path))
             : throw new FileNotFoundException($"The shared ECG samples are missing (expected {path}).", path);
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Ecg2Af.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new DirectoryNotFoundException($"No Ecg2Af.sln above {AppContext.BaseDirectory}.");
     }
 }

@@ -1,16 +1,20 @@
+using Ecg2Af.Inference.Repository;
+
 namespace Ecg2Af.Inference;
 
 /// <summary>The on-disk layout of a model repository: <c>&lt;root&gt;/&lt;name&gt;/&lt;version&gt;/model.onnx + model.json</c>.</summary>
 public static class ModelRepositoryLayout
 {
-    /// <summary>The highest numeric version directory of a model that holds a <c>model.onnx</c>, or null.</summary>
+    /// <summary>
+    /// The latest version directory of a model holding both files, in the worker's version order
+    /// (<see cref="VersionOrder"/>: "2" &lt; "10", "2021-05-21" &lt; "2024-01-13"), or null.
+    /// </summary>
     public static string? LatestVersion(string modelRoot) =>
         Directory.Exists(modelRoot)
             ? Directory.EnumerateDirectories(modelRoot)
-                .Select(d => (Path: d, Number: long.TryParse(Path.GetFileName(d), out var n) ? n : -1))
-                .Where(d => d.Number >= 0 && File.Exists(Path.Combine(d.Path, ModelFiles.Onnx)))
-                .OrderByDescending(d => d.Number)
-                .Select(d => d.Path)
+                .Where(d => !Path.GetFileName(d).StartsWith('.')
+                    && File.Exists(Path.Combine(d, ModelFiles.Onnx)) && File.Exists(Path.Combine(d, ModelFiles.Signature)))
+                .OrderByDescending(d => Path.GetFileName(d), VersionOrder.Instance)
                 .FirstOrDefault()
             : null;
 }

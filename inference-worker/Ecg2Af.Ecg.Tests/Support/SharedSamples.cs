@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Ecg2Af.LocalCluster;
 
 namespace Ecg2Af.Ecg.Tests.Support;
 
@@ -49,17 +50,6 @@ internal static class SharedSamples
                 $"Tests that use them fail rather than skip (CI={ci ?? "unset"}).");
     }
 
-    /// <summary>The folder holding <c>Ecg2Af.sln</c>, found by walking up from the test binaries.</summary>
-    public static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (System.IO.File.Exists(Path.Combine(dir.FullName, "Ecg2Af.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new DirectoryNotFoundException($"No Ecg2Af.sln above {AppContext.BaseDirectory}.");
-    }
+    /// <summary>The folder holding <c>Ecg2Af.sln</c>.</summary>
+    public static string RepositoryRoot() => RepositoryLayout.Root;
 }

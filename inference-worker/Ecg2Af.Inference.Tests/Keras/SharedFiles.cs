@@ -1,3 +1,5 @@
+using Ecg2Af.LocalCluster;
+
 namespace Ecg2Af.Inference.Tests.Keras;
 
 /// <summary>
@@ -9,7 +11,7 @@ internal static class SharedFiles
 {
     public static string Path(params string[] parts)
     {
-        var root = RepositoryRoot();
+        var root = RepositoryLayout.Root;
         var path = System.IO.Path.GetFullPath(System.IO.Path.Combine([root, "..", "shared", .. parts]));
         if (!File.Exists(path))
         {
@@ -18,18 +20,5 @@ internal static class SharedFiles
         }
 
         return path;
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(System.IO.Path.Combine(dir.FullName, "Ecg2Af.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"No Ecg2Af.sln above {AppContext.BaseDirectory}.");
     }
 }

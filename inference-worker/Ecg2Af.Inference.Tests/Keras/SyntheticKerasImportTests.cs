@@ -207,7 +207,7 @@ public sealed class SyntheticKerasImportTests(ITestOutputHelper output) : IDispo
         var info = OnnxModelInfo.Read(Path.Combine(folder, "model.onnx"));
         Assert.Equal(("imported", "7", Provenance.Imported, "q21_for_disk.h5"),
             (signature.Name, signature.Version, signature.Provenance.Weights, signature.Provenance.Source));
-        Assert.Equal(ModelVersionWriter.Sha256Hex(path), signature.Provenance.SourceSha256);
+        Assert.Equal(ModelFiles.Sha256(path), signature.Provenance.SourceSha256);
         Assert.Equal(ModelCost.Of(network).Parameters, info.Parameters);
         Assert.Equal(ModelCost.Of(network).MacsPerInput, info.MacsPerInput);
         Assert.Equal(ModelCost.Of(network).Parameters, signature.Provenance.Parameters);

@@ -200,6 +200,23 @@ public sealed class InferenceSchedulerTests(TinyModelFixture fixture) : IClassFi
     }
 
     [Fact]
+    public async Task Batching_QueueDelay_StatRequestIsNotHeldAndTakesTheHeldBatchAlong()
+    {
+        using var target = new GatedTarget(fixture.Version);
+        using var scheduler = Start(new SchedulerOptions { MaxBatchSize = 8, MaxQueueDelayMs = 60_000 });
+        var held = new[] { Submit(scheduler, target, tag: 1, Priority.Batch), Submit(scheduler, target, tag: 2, Priority.Routine) };
+        await Task.Delay(TimeSpan.FromMilliseconds(300));
+        Assert.Equal(0, target.ComputedItems);
+
+        var stat = await Submit(scheduler, target, tag: 3, Priority.Stat).WaitAsync(Wait);
+        var riders = await Task.WhenAll(held).WaitAsync(Wait);
+
+        Assert.Equal(3, stat.BatchSize);
+        Assert.All(riders, r => Assert.Equal(3, r.BatchSize));
+        Assert.Equal([3, 2, 1], Assert.Single(target.Runs).Tags);
+    }
+
+    [Fact]
     public async Task Batching_QueueDelayPasses_DispatchesPartialBatch()
     {
         using var target = new GatedTarget(fixture.Version);

@@ -62,8 +62,8 @@ public sealed class StandInModelTests(StandInFixture fixture, ITestOutputHelper 
         var again = StandInModel.ToOnnx(StandInModel.Build(), StandInModel.DefaultSeed);
         var other = StandInModel.ToOnnx(StandInModel.Build(StandInModel.DefaultSeed + 1), StandInModel.DefaultSeed + 1);
 
-        Assert.Equal(ModelVersionWriter.Sha256Hex(fixture.Onnx), ModelVersionWriter.Sha256Hex(again));
-        Assert.NotEqual(ModelVersionWriter.Sha256Hex(fixture.Onnx), ModelVersionWriter.Sha256Hex(other));
+        Assert.Equal(ModelFiles.Sha256(fixture.Onnx), ModelFiles.Sha256(again));
+        Assert.NotEqual(ModelFiles.Sha256(fixture.Onnx), ModelFiles.Sha256(other));
     }
 
     [Fact]
@@ -203,8 +203,8 @@ public sealed class StandInModelTests(StandInFixture fixture, ITestOutputHelper 
             Assert.Equal(Json(Ecg2AfHeads.Outputs2021), Json(signature.Outputs));
             Assert.Equal(Provenance.StandIn, signature.Provenance.Weights);
             Assert.Contains($"seed={StandInModel.DefaultSeed}", signature.Provenance.Source, StringComparison.Ordinal);
-            Assert.Equal(ModelVersionWriter.Sha256Hex(onnxPath), signature.Provenance.SourceSha256);
-            Assert.Equal(ModelVersionWriter.Sha256Hex(fixture.Onnx), signature.Provenance.SourceSha256);
+            Assert.Equal(ModelFiles.Sha256(onnxPath), signature.Provenance.SourceSha256);
+            Assert.Equal(ModelFiles.Sha256(fixture.Onnx), signature.Provenance.SourceSha256);
             Assert.Equal(ModelCost.Of(fixture.Network).Parameters, signature.Provenance.Parameters);
             Assert.Equal(ModelCost.Of(fixture.Network).MacsPerInput, signature.Provenance.MacsPerInput);
             Assert.Contains("not clinically meaningful", signature.Provenance.Notice, StringComparison.Ordinal);

@@ -90,7 +90,7 @@ public static class KerasImporter
             {
                 Weights = Provenance.Imported,
                 Source = fileName,
-                SourceSha256 = ModelVersionWriter.Sha256Hex(path),
+                SourceSha256 = ModelFiles.Sha256(path),
                 Decoder = decoder,
                 Parameters = cost.Parameters,
                 MacsPerInput = cost.MacsPerInput,

@@ -10,7 +10,8 @@ namespace Ecg2Af.Inference.Serving;
 /// or (optionally) the work ahead of it cannot finish before its deadline.</item>
 /// <item>Batching: a free loop takes the oldest request of the highest non-empty lane, then every queued request for the
 /// same model version in lane order, up to <see cref="SchedulerOptions.MaxBatchSize"/> items. With a queue delay it
-/// holds a partial batch open until the delay passes, the batch is full, or it reaches a preferred size.</item>
+/// holds a partial batch open until the delay passes, the batch is full, or it reaches a preferred size; a batch led by
+/// a <c>stat</c> request is never held.</item>
 /// <item>Deadlines and cancellation: a queued request leaves its lane when its deadline passes (a timer) or its caller
 /// cancels, and deadlines are checked again when a batch forms and just before compute; neither is ever computed.</item>
 /// <item>Outputs are copied out of the batch per request, so a result depends only on its own input.</item>
@@ -320,7 +321,9 @@ public sealed class InferenceScheduler : IDisposable
                 var (batch, items, overflow) = CollectLocked(head.Request.Target);
                 var oldest = batch.Min(p => p.EnqueuedAt);
                 var dueAt = _delayTicks == 0 ? now : oldest + _delayTicks;
-                var due = items >= _options.MaxBatchSize || overflow || _preferred.Contains(items) || now >= dueAt || _draining;
+                // Urgent work never waits for a batch to fill: a stat head goes at once, with whatever is queued beside it.
+                var due = items >= _options.MaxBatchSize || overflow || _preferred.Contains(items) || now >= dueAt || _draining
+                    || head.Request.Priority == Priority.Stat;
                 if (due)
                 {
                     foreach (var pending in batch)
@@ -544,9 +547,18 @@ public sealed class InferenceScheduler : IDisposable
     {
         lock (_gate)
         {
-            if (pending.Node is null || pending.Request.DeadlineTimestamp > Stopwatch.GetTimestamp())
+            if (pending.Node is null)
             {
-                // Already dispatched (the last check before compute applies) or the timer ran early.
+                // Already dispatched (the last check before compute applies) or gone.
+                return;
+            }
+
+            var early = pending.Request.DeadlineTimestamp - Stopwatch.GetTimestamp();
+            if (early > 0)
+            {
+                // The timer's coarse clock fired ahead of the deadline: arm it again for the rest, or the request would
+                // only expire once a loop is free to form its batch.
+                pending.Expiry?.Change(TimeSpan.FromSeconds(early / (double)Stopwatch.Frequency) + TimeSpan.FromMilliseconds(1), Timeout.InfiniteTimeSpan);
                 return;
             }
 

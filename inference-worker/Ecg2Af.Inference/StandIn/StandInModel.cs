@@ -58,7 +58,7 @@ public static class StandInModel
             {
                 Weights = Provenance.StandIn,
                 Source = FormattableString.Invariant($"{typeof(StandInModel).FullName} seed={seed}"),
-                SourceSha256 = ModelVersionWriter.Sha256Hex(onnx),
+                SourceSha256 = ModelFiles.Sha256(onnx),
                 Decoder = KnownDecoders.Ecg2Af2021,
                 Parameters = cost.Parameters,
                 MacsPerInput = cost.MacsPerInput,

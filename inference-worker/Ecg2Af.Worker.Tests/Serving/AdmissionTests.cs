@@ -1,70 +1,70 @@
+using System.Diagnostics;
 using System.Net;
-using Ecg2Af.Worker.Tests.InferenceProtocol;
 using static Ecg2Af.Worker.Tests.InferenceProtocol.OipClient;
 
 namespace Ecg2Af.Worker.Tests.Serving;
 
 /// <summary>
-/// A worker that runs one ECG per batch with small lanes (routine 2, batch 8, stat 4 items), so a handful of real
-/// stand-in requests saturate it.
+/// A worker whose lanes are small (routine 2, batch 16, stat 4 items) and which holds a partial batch open for
+/// <see cref="Hold"/> (max batch 8). Held requests sit in the queue, not in compute, for as long as the test needs them
+/// there, so the admission outcomes below never hang on how fast this machine drains a backlog. The strict lane order
+/// under a busy inference loop is proven on the scheduler itself (<c>InferenceSchedulerTests</c>, a gated real model).
 /// </summary>
-public sealed class SmallQueueWorkerFixture(StandInRepository repository) : IAsyncLifetime
+public sealed class HoldingWorkerFixture(StandInRepository repository) : IAsyncLifetime
 {
+    public static readonly TimeSpan Hold = TimeSpan.FromSeconds(5);
+
     internal WorkerProcess Worker { get; private set; } = null!;
 
     public async Task InitializeAsync() => Worker = await WorkerProcess.StartAsync(repository.Root, Settings.Of(
-        ("Serving__MaxBatchSize", 1),
+        ("Serving__MaxBatchSize", 8),
+        ("Serving__MaxQueueDelayMs", Hold.TotalMilliseconds),
         ("Serving__QueueCapacity__Routine", 2),
         ("Serving__QueueCapacity__Batch", 16),
         ("Serving__QueueCapacity__Stat", 4),
+        ("Serving__DefaultTimeout", "00:01:00"),
         ("Serving__ShedUnreachableDeadlines", false)));
 
     public async Task DisposeAsync() => await Worker.DisposeAsync();
 }
 
 [Collection(WorkerProcessCollection.Name)]
-public sealed class AdmissionTests(SmallQueueWorkerFixture fixture) : IClassFixture<SmallQueueWorkerFixture>
+public sealed class AdmissionTests(HoldingWorkerFixture fixture) : IClassFixture<HoldingWorkerFixture>
 {
     private const string Infer = "/v2/models/ecg2af/infer";
 
     private WorkerProcess Worker => fixture.Worker;
 
     [Fact]
-    public async Task Infer_FloodBeyondQueueBound_503WithRetryAfterWhileAdmittedRequestsComplete()
+    public async Task Infer_LaneFull_503WithRetryAfterWhileAdmittedRequestsComplete()
     {
-        var flood = await Task.WhenAll(Enumerable.Range(0, 12).Select(i => InferAsync(Worker.Client, Infer, Binary(RandomEcg(i)))));
+        var admitted = Enumerable.Range(0, 2).Select(i => InferAsync(Worker.Client, Infer, Binary(RandomEcg(i)))).ToList();
+        await QueuedAsync("routine", 2);
 
-        var ok = flood.Where(r => r.Status == HttpStatusCode.OK).ToList();
-        var refused = flood.Where(r => r.Status == HttpStatusCode.ServiceUnavailable).ToList();
-        Assert.Equal(flood.Length, ok.Count + refused.Count);
-        Assert.NotEmpty(refused);
-        Assert.True(ok.Count >= 3, $"{ok.Count} admitted");
+        var refused = await Task.WhenAll(Enumerable.Range(0, 3).Select(i => InferAsync(Worker.Client, Infer, Binary(RandomEcg(10 + i)))));
         foreach (var response in refused)
         {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.Status);
             Assert.True(response.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));
             Assert.Contains("queue is full", (string)response.Json["error"]!, StringComparison.Ordinal);
         }
 
-        Assert.All(ok, r => Assert.Equal(4, r.Json["outputs"]!.AsArray().Count));
+        var done = await Task.WhenAll(admitted);
+        Assert.All(done, r => Assert.Equal(HttpStatusCode.OK, r.Status));
+        Assert.All(done, r => Assert.Equal(4, r.Json["outputs"]!.AsArray().Count));
+        Assert.True(await Worker.MetricAsync("ecg2af_inference_requests_total", "outcome=\"queue_full\"") >= 3);
     }
 
     [Fact]
     public async Task Infer_DeadlinePassesWhileQueued_504AndNeverComputed()
     {
         var runsBefore = await Worker.MetricAsync("ecg2af_inference_batch_size_count", "model=\"ecg2af\"");
-        var backlog = Enumerable.Range(0, 4)
-            .Select(i => InferAsync(Worker.Client, Infer, Binary(RandomEcg(20 + i)), ("X-Ecg2Af-Priority", "batch")))
-            .ToList();
-        await Worker.WaitUntilAsync(
-            async () => await Worker.MetricAsync("ecg2af_inference_queue_depth", "priority=\"batch\"") >= 2, TimeSpan.FromSeconds(30), "a queued backlog");
 
-        var expired = await InferAsync(Worker.Client, Infer, Binary(RandomEcg(30)), ("X-Ecg2Af-Priority", "batch"), ("X-Ecg2Af-Deadline-Ms", "100"));
-        var done = await Task.WhenAll(backlog);
+        var expired = await InferAsync(Worker.Client, Infer, Binary(RandomEcg(30)), ("X-Ecg2Af-Priority", "batch"), ("X-Ecg2Af-Deadline-Ms", "300"));
 
         Assert.Equal(HttpStatusCode.GatewayTimeout, expired.Status);
         Assert.Contains("not computed", (string)expired.Json["error"]!, StringComparison.Ordinal);
-        Assert.All(done, r => Assert.Equal(HttpStatusCode.OK, r.Status));
-        Assert.Equal(runsBefore + 4, await Worker.MetricAsync("ecg2af_inference_batch_size_count", "model=\"ecg2af\""));
+        Assert.Equal(runsBefore, await Worker.MetricAsync("ecg2af_inference_batch_size_count", "model=\"ecg2af\""));
         Assert.True(await Worker.MetricAsync("ecg2af_inference_requests_total", "outcome=\"deadline_exceeded\"") >= 1);
     }
 
@@ -73,54 +73,41 @@ public sealed class AdmissionTests(SmallQueueWorkerFixture fixture) : IClassFixt
     {
         var runsBefore = await Worker.MetricAsync("ecg2af_inference_batch_size_count", "model=\"ecg2af\"");
         var cancelledBefore = await Worker.MetricAsync("ecg2af_inference_requests_total", "outcome=\"cancelled\"");
-        var backlog = Enumerable.Range(0, 8)
-            .Select(i => InferAsync(Worker.Client, Infer, Binary(RandomEcg(80 + i)), ("X-Ecg2Af-Priority", "batch")))
-            .ToList();
-        await Worker.WaitUntilAsync(
-            async () => await Worker.MetricAsync("ecg2af_inference_queue_depth", "priority=\"batch\"") >= 6, TimeSpan.FromSeconds(30), "a queued backlog");
 
-        // Behind six or more queued stand-in runs, the request is still waiting when its client hangs up.
         using var client = new CancellationTokenSource();
         var abandoned = InferAsync(Worker.Client, Infer, Binary(RandomEcg(90)), client.Token, ("X-Ecg2Af-Priority", "batch"));
-        await Task.Delay(TimeSpan.FromMilliseconds(300));
+        await QueuedAsync("batch", 1);
         await client.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => abandoned);
 
         await Worker.WaitUntilAsync(
             async () => await Worker.MetricAsync("ecg2af_inference_requests_total", "outcome=\"cancelled\"") > cancelledBefore,
             TimeSpan.FromSeconds(30), "the worker to drop the abandoned request");
-        Assert.All(await Task.WhenAll(backlog), r => Assert.Equal(HttpStatusCode.OK, r.Status));
-        Assert.Equal(runsBefore + 8, await Worker.MetricAsync("ecg2af_inference_batch_size_count", "model=\"ecg2af\""));
+        Assert.Equal(0, await Worker.MetricAsync("ecg2af_inference_queue_depth", "priority=\"batch\""));
+        Assert.Equal(runsBefore, await Worker.MetricAsync("ecg2af_inference_batch_size_count", "model=\"ecg2af\""));
     }
 
     [Fact]
-    public async Task Infer_StatBehindBatchBacklog_OvertakesIt()
+    public async Task Infer_StatWhileBatchWorkIsHeld_AnsweredAtOnceTakingTheHeldWorkAlong()
     {
-        var finished = new List<string>();
-        async Task Track(string name, Task<OipResponse> request)
-        {
-            var response = await request;
-            Assert.Equal(HttpStatusCode.OK, response.Status);
-            lock (finished)
-            {
-                finished.Add(name);
-            }
-        }
-
-        var backlog = Enumerable.Range(0, 8)
-            .Select(i => Track($"batch-{i}", InferAsync(Worker.Client, Infer, Binary(RandomEcg(40 + i)), ("X-Ecg2Af-Priority", "batch"))))
+        var held = Enumerable.Range(0, 3)
+            .Select(i => InferAsync(Worker.Client, Infer, Binary(RandomEcg(40 + i)), ("X-Ecg2Af-Priority", "batch")))
             .ToList();
-        await Worker.WaitUntilAsync(
-            async () => await Worker.MetricAsync("ecg2af_inference_queue_depth", "priority=\"batch\"") >= 5, TimeSpan.FromSeconds(30), "a queued backlog");
+        await QueuedAsync("batch", 3);
 
-        var stat = InferAsync(Worker.Client, Infer, Binary(RandomEcg(50), parameters: new() { ["priority"] = "stat" }));
-        await Task.WhenAll([Track("stat", stat), .. backlog]);
+        var clock = Stopwatch.StartNew();
+        var stat = await InferAsync(Worker.Client, Infer, Binary(RandomEcg(50), parameters: new() { ["priority"] = "stat" }));
+        var waited = clock.Elapsed;
 
-        // Strict lanes: the stat request runs as soon as the batch in progress ends, ahead of every queued batch item;
-        // at least five were queued when it was sent, each needing a full stand-in run.
-        var after = finished.Count - finished.IndexOf("stat") - 1;
-        Assert.True(after >= 3, $"completion order: {string.Join(", ", finished)}");
-        var response = await stat;
-        Assert.Equal("stat", (string)response.Json["parameters"]!["priority"]!);
+        // The batch work alone would have waited out the hold; the stat request dispatches at once and takes it along.
+        Assert.Equal(HttpStatusCode.OK, stat.Status);
+        Assert.Equal("stat", (string)stat.Json["parameters"]!["priority"]!);
+        Assert.Equal(4, stat.BatchSize);
+        Assert.True(waited < HoldingWorkerFixture.Hold, $"the stat request waited {waited}");
+        Assert.All(await Task.WhenAll(held), r => Assert.Equal(4, r.BatchSize));
     }
+
+    private Task QueuedAsync(string lane, int items) => Worker.WaitUntilAsync(
+        async () => await Worker.MetricAsync("ecg2af_inference_queue_depth", $"priority=\"{lane}\"") >= items,
+        TimeSpan.FromSeconds(30), $"{items} item(s) queued in the {lane} lane");
 }

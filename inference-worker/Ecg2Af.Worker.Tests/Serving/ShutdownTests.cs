@@ -9,11 +9,14 @@ public sealed class ShutdownTests(StandInRepository repository)
     [Fact]
     public async Task Sigterm_WorkQueued_ReadinessTurns503NewWorkRefusedAndQueuedWorkFinishes()
     {
+        // The worker holds partial batches open for a minute, so all five requests are still queued at SIGTERM however fast
+        // this machine computes; draining dispatches them at once.
         await using var worker = await WorkerProcess.StartAsync(repository.Root, Settings.Of(
-            ("Serving__MaxBatchSize", 1), ("Serving__ShutdownReadinessDelay", "00:00:03"), ("Serving__DrainTimeout", "00:01:00")));
+            ("Serving__MaxBatchSize", 8), ("Serving__MaxQueueDelayMs", 60_000), ("Serving__DefaultTimeout", "00:02:00"),
+            ("Serving__ShutdownReadinessDelay", "00:00:03"), ("Serving__DrainTimeout", "00:01:00")));
         var queued = Enumerable.Range(0, 5).Select(i => InferAsync(worker.Client, "/v2/models/ecg2af/infer", Binary(RandomEcg(60 + i)))).ToList();
         await worker.WaitUntilAsync(
-            async () => await worker.MetricAsync("ecg2af_inference_queue_depth") >= 2, TimeSpan.FromSeconds(30), "queued work");
+            async () => await worker.MetricAsync("ecg2af_inference_queue_depth") >= 5, TimeSpan.FromSeconds(30), "queued work");
 
         worker.Terminate();
 

@@ -81,7 +81,10 @@ internal sealed class WorkerProcess : IAsyncDisposable
         return sum;
     }
 
-    /// <summary>Polls until <paramref name="condition"/> holds (at most <paramref name="timeout"/>); a timeout reports the worker's log.</summary>
+    /// <summary>
+    /// Polls until <paramref name="condition"/> holds (at most <paramref name="timeout"/>); a timeout reports the worker's
+    /// inference metrics and its log.
+    /// </summary>
     public async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
     {
         var deadline = DateTime.UtcNow + timeout;
@@ -89,7 +92,13 @@ internal sealed class WorkerProcess : IAsyncDisposable
         {
             if (DateTime.UtcNow > deadline)
             {
-                throw new TimeoutException($"Timed out after {timeout} waiting for {what}. Worker output:\n{Process.Output}");
+                var metrics = (await Client.GetStringAsync(new Uri("/metrics", UriKind.Relative)))
+                    .Split('\n')
+                    .Where(l => l.StartsWith("ecg2af_inference_requests_total", StringComparison.Ordinal)
+                        || l.StartsWith("ecg2af_inference_queue_depth", StringComparison.Ordinal)
+                        || l.StartsWith("ecg2af_inference_batch_size_count", StringComparison.Ordinal));
+                throw new TimeoutException(
+                    $"Timed out after {timeout} waiting for {what}. Inference metrics:\n{string.Join('\n', metrics)}\nWorker output:\n{Process.Output}");
             }
 
             await Task.Delay(50);
