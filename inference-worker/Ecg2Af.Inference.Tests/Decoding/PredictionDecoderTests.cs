@@ -73,6 +73,18 @@ public class PredictionDecoderTests
         Assert.Equal(0.75, sex.Male, 6);
     }
 
+    [Theory]
+    [InlineData(0.6131459f, 0.38685414f)] // a real stand-in softmax pair whose float32 sum is not exactly 1
+    [InlineData(0.1f, 0.9f)]
+    [InlineData(0.3f, 0.70000005f)]
+    public void Decode_SexHead_ProbabilitiesSumToExactlyOneInFloat64(float female, float male)
+    {
+        var sex = PredictionDecoder.Sex(female, male);
+
+        Assert.Equal(1.0, sex.Female + sex.Male);
+        Assert.Equal(female / ((double)female + male), sex.Female, 15);
+    }
+
     [Fact]
     public void Decode_AgeHead_AppliesUkBiobankAffine()
     {

@@ -35,7 +35,7 @@ public static class PredictionDecoder
                     result = result with { DeathRisk = Survival(head, values).Risk };
                     break;
                 case HeadRole.Sex:
-                    result = result with { Sex = new SexEstimate(values[LabelIndex(head, "female")], values[LabelIndex(head, "male")]) };
+                    result = result with { Sex = Sex(values[LabelIndex(head, "female")], values[LabelIndex(head, "male")]) };
                     break;
                 case HeadRole.Age:
                     result = result with { AgeYears = (values[0] * (head.Scale ?? 1)) + (head.Offset ?? 0) };
@@ -69,6 +69,22 @@ public static class PredictionDecoder
             OtherOutputs = other.Count > 0 ? other : null,
             QualityFlags = flags,
         };
+    }
+
+    /// <summary>
+    /// The two-way softmax renormalised in float64: float32 outputs sum to 1 only within float32 rounding, and a client
+    /// adding the two probabilities should get 1.
+    /// </summary>
+    internal static SexEstimate Sex(float female, float male)
+    {
+        var total = (double)female + male;
+        if (!(total > 0))
+        {
+            return new SexEstimate(female, male);
+        }
+
+        var f = female / total;
+        return new SexEstimate(f, 1 - f);
     }
 
     /// <summary>Risk and curve from a survival head: S_k = Π_{i≤k} y[i] at day (k + 1) × days per bin.</summary>
