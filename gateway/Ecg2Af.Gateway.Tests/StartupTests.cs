@@ -21,6 +21,7 @@ public class StartupTests
     [Theory]
     [InlineData("Gateway__ClientAddress__TrustedProxies__0", "not-an-address", "TrustedProxies")]
     [InlineData("Gateway__Failover__MaxRetries", "-1", "MaxRetries")]
+    [InlineData("Gateway__Failover__ConnectTimeout", "00:00:00", "ConnectTimeout")]
     [InlineData("Gateway__RateLimit__TokenLimit", "0", "TokenLimit")]
     [InlineData("Gateway__PassiveHealth__FailureRateLimit", "1.5", "FailureRateLimit")]
     public async Task Start_InvalidSetting_ExitsNamingIt(string key, string value, string named)

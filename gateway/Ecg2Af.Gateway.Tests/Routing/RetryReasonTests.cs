@@ -49,6 +49,37 @@ public class RetryReasonTests
         Assert.Null(RetryReason.For(anotherWorkerLeft: false, heldBack503: false, ForwarderError.Request, false, false));
     }
 
+    [Fact]
+    public void Classify_ConnectTimeout_IsATransportFailureAndRetried()
+    {
+        // What SocketsHttpHandler throws when ConnectTimeout passes; YARP files it as RequestTimedOut.
+        var connectTimeout = new TaskCanceledException("The connect timed out.", new TimeoutException("A connection could not be established in time."));
+
+        var error = RetryReason.Classify(ForwarderError.RequestTimedOut, connectTimeout);
+
+        Assert.Equal(ForwarderError.Request, error);
+        Assert.Equal(RetryReason.Transport, RetryReason.For(true, false, error, false, false));
+        Assert.Equal("transport", ForwardingAttempts.ErrorKind(error, 504));
+    }
+
+    [Fact]
+    public void Classify_ActivityTimeoutWithoutTimeoutException_StaysATimeoutAndIsNotRetried()
+    {
+        var error = RetryReason.Classify(ForwarderError.RequestTimedOut, new TaskCanceledException("The activity timed out."));
+
+        Assert.Equal(ForwarderError.RequestTimedOut, error);
+        Assert.Null(RetryReason.For(true, false, error, false, false));
+    }
+
+    [Theory]
+    [InlineData(ForwarderError.ResponseBodyDestination)]
+    [InlineData(ForwarderError.RequestCanceled)]
+    [InlineData(ForwarderError.None)]
+    public void Classify_OtherErrors_Unchanged(ForwarderError error)
+    {
+        Assert.Equal(error, RetryReason.Classify(error, new TimeoutException()));
+    }
+
     [Theory]
     [InlineData(ForwarderError.None, 503, "http_5xx")]
     [InlineData(ForwarderError.None, 422, null)]

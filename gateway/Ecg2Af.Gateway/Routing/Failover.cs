@@ -16,6 +16,30 @@ internal static class RetryReason
     public const string ServiceUnavailable = "http_503";
 
     /// <summary>
+    /// The forwarder's error as failover and metrics should read it: a TCP connect that ran past
+    /// <see cref="FailoverOptions.ConnectTimeout"/> (SocketsHttpHandler reports it as a cancellation with a
+    /// <see cref="TimeoutException"/> inside, which YARP files as <see cref="ForwarderError.RequestTimedOut"/>) is a
+    /// transport failure: nothing reached the worker, so the attempt is as safe to retry as a refused connection.
+    /// </summary>
+    public static ForwarderError? Classify(ForwarderError? error, Exception? exception)
+    {
+        if (error is not (ForwarderError.Request or ForwarderError.RequestTimedOut))
+        {
+            return error;
+        }
+
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is TimeoutException)
+            {
+                return ForwarderError.Request;
+            }
+        }
+
+        return error;
+    }
+
+    /// <summary>
     /// The reason an attempt may be retried, or null. Never after a response byte reached the client, never when
     /// the client left, never for a worker's 4xx or any other answer, and only when another worker is left to try.
     /// </summary>

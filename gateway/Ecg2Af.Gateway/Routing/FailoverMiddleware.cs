@@ -89,7 +89,8 @@ internal sealed class ForwardingAttempts(HttpContext context, RequestDelegate ne
         }
 
         _tried.Add(destination);
-        var error = context.Features.Get<IForwarderErrorFeature>()?.Error;
+        var failure = context.Features.Get<IForwarderErrorFeature>();
+        var error = RetryReason.Classify(failure?.Error, failure?.Exception);
         var answered = error is null or ForwarderError.None;
         var status = context.Response.StatusCode;
         metrics.Attempt(destination.DestinationId, answered ? status : null, ErrorKind(error, status), elapsed);

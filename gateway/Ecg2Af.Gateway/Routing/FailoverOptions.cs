@@ -13,4 +13,12 @@ public sealed class FailoverOptions
     /// </summary>
     [Range(0, 8)]
     public int MaxRetries { get; set; } = 1;
+
+    /// <summary>
+    /// How long the gateway waits for a worker to accept a TCP connection. A worker that is down but whose address
+    /// still exists (a host that drops packets, a full accept queue) would otherwise hold the request until the
+    /// request timeout; past this, the attempt fails as a transport error and goes to the next-ranked worker.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00")]
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(2);
 }

@@ -1,6 +1,7 @@
 using Ecg2Af.Gateway.Discovery;
 using Ecg2Af.Gateway.Observability;
 using Ecg2Af.Gateway.Protection;
+using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Health;
 using Yarp.ReverseProxy.LoadBalancing;
 
@@ -22,6 +23,7 @@ internal static class RoutingExtensions
         builder.Services.AddSingleton<GatewayMetrics>();
         builder.Services.AddSingleton<DestinationHealthMetrics>();
         builder.Services.AddSingleton<ClientSpread>();
+        builder.Services.AddSingleton<IForwarderHttpClientFactory, WorkerHttpClientFactory>();
         builder.Services.AddReverseProxy()
             .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
             .AddTransforms(FailoverTransforms.Apply)
