@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
-using System.Text;
 using Ecg2Af.Inference.Runtime;
 using Ecg2Af.Inference.Serving;
 using Ecg2Af.Inference.StandIn;
@@ -22,12 +21,8 @@ internal static class BatchBenchmark
     public static async Task RunAsync(BenchmarkOptions options, string[] args)
     {
         var culture = CultureInfo.InvariantCulture;
-        var report = new StringBuilder();
-        void Line(string text)
-        {
-            Console.WriteLine(text);
-            report.AppendLine(text);
-        }
+        var report = new MarkdownReport();
+        void Line(string text) => report.Line(text);
 
         var root = Directory.CreateTempSubdirectory("ecg2af-batch-bench-").FullName;
         try
@@ -112,12 +107,7 @@ internal static class BatchBenchmark
             Line(string.Create(culture, $"| VmRSS at 50 % → 100 % of the answers | {batch.Rss.First(r => r.Percent >= 50).Kb / 1024} → {batch.Rss[^1].Kb / 1024} MiB | no growth with records |"));
             Line(string.Create(culture, $"| worker peak working set during the first single-record phase (VmHWM) | {peakAfterSingles / 1024} MiB | |"));
 
-            if (options.Output is { } path)
-            {
-                Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-                await File.WriteAllTextAsync(path, report.ToString());
-                Console.WriteLine($"Report written to {path}");
-            }
+            await report.SaveAsync(options.Output);
         }
         finally
         {

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using Ecg2Af.Inference.Repository;
 using Ecg2Af.Inference.Runtime;
 using Ecg2Af.Inference.Serving;
@@ -24,12 +23,8 @@ if (options.Scenario == "batch")
 }
 
 var culture = CultureInfo.InvariantCulture;
-var report = new StringBuilder();
-void Line(string text)
-{
-    Console.WriteLine(text);
-    report.AppendLine(text);
-}
+var report = new MarkdownReport();
+void Line(string text) => report.Line(text);
 
 var root = Directory.CreateTempSubdirectory("ecg2af-serving-bench-").FullName;
 try
@@ -146,12 +141,7 @@ try
     Line(string.Create(culture, $"| worker throughput at saturation ÷ raw ONNX Runtime throughput at the best batch size | {throughputRatio:F2} | ≥ 0.90 |"));
     Line(string.Create(culture, $"| p99 latency at {options.LoadFraction:P0} of peak ÷ unloaded p50 | {latencyRatio:F2} | ≤ 2.5 |"));
 
-    if (options.Output is { } path)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        await File.WriteAllTextAsync(path, report.ToString());
-        Console.WriteLine($"Report written to {path}");
-    }
+    await report.SaveAsync(options.Output);
 }
 finally
 {
