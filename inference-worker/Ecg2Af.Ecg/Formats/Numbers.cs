@@ -15,43 +15,8 @@ internal static class Numbers
             return false;
         }
 
-        var i = 0;
-        var negative = false;
-        if (s[0] is '-' or '+')
+        if (TryParseCell(s, '\0', decimalComma, out value, out var length) && length == s.Length)
         {
-            negative = s[0] == '-';
-            i = 1;
-        }
-
-        long mantissa = 0;
-        var digits = 0;
-        var fraction = -1;
-        for (; i < s.Length; i++)
-        {
-            var c = s[i];
-            if (c is >= '0' and <= '9' && digits < 17)
-            {
-                mantissa = (mantissa * 10) + (c - '0');
-                digits++;
-                if (fraction >= 0)
-                {
-                    fraction++;
-                }
-            }
-            else if ((c == '.' || (decimalComma && c == ',')) && fraction < 0)
-            {
-                fraction = 0;
-            }
-            else
-            {
-                break;
-            }
-        }
-
-        if (i == s.Length && digits > 0 && fraction <= 15)
-        {
-            value = fraction > 0 ? mantissa / Pow10[fraction] : mantissa;
-            value = negative ? -value : value;
             return true;
         }
 
