@@ -372,21 +372,8 @@ internal sealed class KerasGraphConverter
             case "BatchNormalization":
                 {
                     RequireChannelAxis(config, shape, Where());
-                    var center = KerasJson.Bool(config, "center", true);
-                    var scale = KerasJson.Bool(config, "scale", true);
-                    var roles = new List<string>();
-                    if (scale)
-                    {
-                        roles.Add("gamma");
-                    }
-
-                    if (center)
-                    {
-                        roles.Add("beta");
-                    }
-
-                    roles.AddRange(["moving_mean", "moving_variance"]);
-                    var vars = Variables(location, Where(), [.. roles]);
+                    var (scale, center, roles) = AffineRoles(config);
+                    var vars = Variables(location, Where(), [.. roles, "moving_mean", "moving_variance"]);
                     var c = shape.Channels;
                     var i = 0;
                     return new BatchNormLayer
@@ -405,20 +392,8 @@ internal sealed class KerasGraphConverter
                 {
                     RequireChannelAxis(config, shape, Where());
                     Require(!KerasJson.Bool(config, "rms_scaling", false), "rms_scaling=True");
-                    var center = KerasJson.Bool(config, "center", true);
-                    var scale = KerasJson.Bool(config, "scale", true);
-                    var roles = new List<string>();
-                    if (scale)
-                    {
-                        roles.Add("gamma");
-                    }
-
-                    if (center)
-                    {
-                        roles.Add("beta");
-                    }
-
-                    var vars = Variables(location, Where(), [.. roles]);
+                    var (scale, center, roles) = AffineRoles(config);
+                    var vars = Variables(location, Where(), roles);
                     var c = shape.Channels;
                     return new LayerNormLayer
                     {
@@ -471,6 +446,18 @@ internal sealed class KerasGraphConverter
         }
 
         return tensor;
+    }
+
+    /// <summary>
+    /// A normalization layer's optional affine variables, in the order Keras stores them: <c>gamma</c> when
+    /// <c>scale</c>, then <c>beta</c> when <c>center</c> (both default to true).
+    /// </summary>
+    private static (bool Scale, bool Center, string[] Roles) AffineRoles(JsonElement config)
+    {
+        var scale = KerasJson.Bool(config, "scale", true);
+        var center = KerasJson.Bool(config, "center", true);
+        string[] roles = [.. scale ? ["gamma"] : Array.Empty<string>(), .. center ? ["beta"] : Array.Empty<string>()];
+        return (scale, center, roles);
     }
 
     private static void RequireChannelAxis(JsonElement config, TensorShape shape, string where)
