@@ -1,6 +1,7 @@
 using Ecg2Af.Worker;
 using Ecg2Af.Worker.Audit;
 using Ecg2Af.Worker.InferenceProtocol;
+using Ecg2Af.Worker.InferenceProtocol.Grpc;
 using Ecg2Af.Worker.Models;
 using Ecg2Af.Worker.Predictions;
 using Ecg2Af.Worker.Preprocessing;
@@ -12,6 +13,7 @@ builder.AddUploads();
 builder.AddModelServing();
 builder.AddPredictions();
 builder.AddAudit();
+builder.AddInferenceProtocol();
 
 var app = builder.Build();
 app.UseServiceDefaults();
@@ -20,6 +22,7 @@ app.MapDefaultEndpoints();
 app.MapPredictionsApi();
 app.MapBatchPredictionsApi();
 app.MapInferenceProtocol();
+app.MapGrpcInference();
 app.MapPreprocessApi();
 app.MapAuditApi();
 app.Run();

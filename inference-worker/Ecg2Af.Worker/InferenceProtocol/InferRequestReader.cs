@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using Ecg2Af.Inference.Repository;
 using Ecg2Af.Inference.Serving;
@@ -129,7 +128,7 @@ internal static class InferRequestReader
 
         var result = new InferRequestBody { BinaryOutputs = true, Items = 1 };
         result.Input = TensorPool.Shared.Rent(target.InputLength);
-        CopyLittleEndian(body, result.Input.Span);
+        InferInput.CopyLittleEndian(body, result.Input.Span, target.Signature.Input.Name);
         return result;
     }
 
@@ -181,7 +180,7 @@ internal static class InferRequestReader
             }
 
             (result.Input, result.Items) = input.Materialize(binary, target, maxBatch);
-            CheckOutputs(result, target);
+            InferInput.CheckOutputs(result.Outputs, target);
             return result;
         }
         catch (JsonException e)
@@ -356,18 +355,6 @@ internal static class InferRequestReader
         return outputs;
     }
 
-    private static void CheckOutputs(InferRequestBody result, ServedVersion target)
-    {
-        foreach (var output in result.Outputs ?? [])
-        {
-            if (!target.Signature.Outputs.Any(o => o.Name == output.Name))
-            {
-                throw new InferRequestException(
-                    $"Model {target.ModelName} has no output '{output.Name}' (it has {string.Join(", ", target.Signature.Outputs.Select(o => o.Name))}).");
-            }
-        }
-    }
-
     private static bool ReadBool(ref Utf8JsonReader reader, string what) => reader.TokenType switch
     {
         JsonTokenType.True => true,
@@ -388,21 +375,6 @@ internal static class InferRequestReader
         if (reader.TokenType != type)
         {
             throw new InferRequestException(message);
-        }
-    }
-
-    /// <summary>Copies little-endian FP32 bytes into floats (byte-swapping only on a big-endian host).</summary>
-    private static void CopyLittleEndian(ReadOnlySpan<byte> bytes, Span<float> values)
-    {
-        if (BitConverter.IsLittleEndian)
-        {
-            MemoryMarshal.Cast<byte, float>(bytes).CopyTo(values);
-            return;
-        }
-
-        for (var i = 0; i < values.Length; i++)
-        {
-            values[i] = BitConverter.Int32BitsToSingle(System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(bytes[(i * 4)..]));
         }
     }
 
@@ -463,28 +435,7 @@ internal static class InferRequestReader
         public (TensorBuffer Buffer, int Items) Materialize(ReadOnlySpan<byte> binary, ServedVersion target, int maxBatch)
         {
             var spec = target.Signature.Input;
-            if (Name != spec.Name)
-            {
-                throw new InferRequestException($"Model {target.ModelName} takes input '{spec.Name}', not '{Name ?? "(no name)"}'.");
-            }
-
-            if (Datatype != "FP32")
-            {
-                throw new InferRequestException($"Input '{spec.Name}' is FP32, not '{Datatype ?? "(no datatype)"}'.");
-            }
-
-            if (Shape is not { Length: 3 } shape || shape[1] != spec.Samples || shape[2] != spec.Leads.Count || shape[0] < 1)
-            {
-                throw new InferRequestException(
-                    $"Input '{spec.Name}' has shape [N, {spec.Samples}, {spec.Leads.Count}] with N ≥ 1; the request says [{string.Join(", ", Shape ?? [])}].");
-            }
-
-            if (shape[0] > maxBatch)
-            {
-                throw new InferRequestException($"The request holds a batch of {shape[0]}; this worker takes at most {maxBatch} per request.");
-            }
-
-            var items = (int)shape[0];
+            var items = InferInput.Check(Name, Datatype, Shape, target, maxBatch);
             var count = items * target.InputLength;
             var buffer = TensorPool.Shared.Rent(count);
             try
@@ -506,7 +457,7 @@ internal static class InferRequestReader
                         throw new InferRequestException($"The binary section after the JSON holds {binary.Length} bytes; the inputs declare {size}.");
                     }
 
-                    CopyLittleEndian(binary, buffer.Span);
+                    InferInput.CopyLittleEndian(binary, buffer.Span, spec.Name);
                 }
                 else
                 {

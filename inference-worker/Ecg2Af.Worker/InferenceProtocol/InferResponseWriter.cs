@@ -2,9 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text.Json;
-using Ecg2Af.Inference;
 using Ecg2Af.Inference.Repository;
-using Ecg2Af.Inference.Scoring;
 using Ecg2Af.Inference.Serving;
 
 namespace Ecg2Af.Worker.InferenceProtocol;
@@ -20,9 +18,7 @@ internal static class InferResponseWriter
         HttpResponse response, InferRequestBody request, ServedVersion version, InferenceResult result, Priority priority, CancellationToken cancellationToken)
     {
         var heads = version.Signature.Outputs;
-        var selected = request.Outputs is { } wanted
-            ? wanted.Select(o => (Index: IndexOf(heads, o.Name), Binary: o.Binary ?? request.BinaryOutputs)).ToList()
-            : heads.Select((_, i) => (Index: i, Binary: request.BinaryOutputs)).ToList();
+        var selected = ProtocolInference.SelectOutputs(request, version);
 
         var json = new ArrayBufferWriter<byte>(4096);
         using (var writer = new Utf8JsonWriter(json))
@@ -36,14 +32,22 @@ internal static class InferResponseWriter
             }
 
             writer.WriteStartObject("parameters");
-            writer.WriteString("execution_provider", version.ExecutionProvider);
-            writer.WriteString("weights", version.Signature.Provenance.Weights);
-            writer.WriteString("model_sha256", version.Model.OnnxSha256);
-            writer.WriteNumber("batch_size", result.BatchSize);
-            writer.WriteNumber("queue_ms", Math.Round(result.QueueTime.TotalMilliseconds, 3));
-            writer.WriteNumber("compute_ms", Math.Round(result.ComputeTime.TotalMilliseconds, 3));
-            writer.WriteString("priority", priority.Name());
-            writer.WriteString("notice", Notices.For(version.Signature));
+            foreach (var (name, value) in ProtocolInference.ResponseParameters(version, result, priority))
+            {
+                switch (value)
+                {
+                    case string text:
+                        writer.WriteString(name, text);
+                        break;
+                    case long whole:
+                        writer.WriteNumber(name, whole);
+                        break;
+                    case double number:
+                        writer.WriteNumber(name, number);
+                        break;
+                }
+            }
+
             writer.WriteEndObject();
 
             writer.WriteStartArray("outputs");
@@ -104,20 +108,8 @@ internal static class InferResponseWriter
         }
     }
 
-    private static int IndexOf(IReadOnlyList<SignatureOutput> heads, string name)
-    {
-        for (var i = 0; i < heads.Count; i++)
-        {
-            if (heads[i].Name == name)
-            {
-                return i;
-            }
-        }
-
-        throw new InvalidOperationException($"No output '{name}'.");
-    }
-
-    private static ReadOnlyMemory<byte> LittleEndian(float[] values)
+    /// <summary>The floats as little-endian bytes (a copy).</summary>
+    public static byte[] LittleEndian(float[] values)
     {
         if (BitConverter.IsLittleEndian)
         {

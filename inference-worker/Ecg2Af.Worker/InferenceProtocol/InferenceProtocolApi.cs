@@ -1,11 +1,10 @@
 using System.Diagnostics;
 using System.Reflection;
 using Ecg2Af.Inference.Repository;
-using Ecg2Af.Inference.Scoring;
 using Ecg2Af.Inference.Serving;
+using Ecg2Af.Worker.InferenceProtocol.Grpc;
 using Ecg2Af.Worker.Models;
 using Ecg2Af.Worker.Serving;
-using Microsoft.Extensions.Options;
 
 namespace Ecg2Af.Worker.InferenceProtocol;
 
@@ -21,8 +20,16 @@ internal static class InferenceProtocolApi
     /// <summary>What this server implements beyond the core protocol (Triton's extension names).</summary>
     public static IReadOnlyList<string> Extensions { get; } = ["binary_tensor_data", "schedule_policy", "parameters"];
 
-    private static readonly string ServerVersion =
+    public static readonly string ServerVersion =
         typeof(InferenceProtocolApi).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+
+    /// <summary>The shared OIP core (REST and gRPC) and the gRPC service with its listener, health and reflection.</summary>
+    public static WebApplicationBuilder AddInferenceProtocol(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<ProtocolInference>();
+        builder.AddGrpcInference();
+        return builder;
+    }
 
     public static IEndpointRouteBuilder MapInferenceProtocol(this IEndpointRouteBuilder app)
     {
@@ -33,10 +40,11 @@ internal static class InferenceProtocolApi
             ModelReadyHealthCheck.IsReady(catalog, scheduler)
                 ? TypedResults.Json(new ServerReady(true))
                 : TypedResults.Json(new ServerReady(false), statusCode: StatusCodes.Status503ServiceUnavailable));
-        v2.MapGet("/models/{model}", (string model, ModelCatalog catalog) => Metadata(catalog, model, null));
-        v2.MapGet("/models/{model}/versions/{version}", (string model, string version, ModelCatalog catalog) => Metadata(catalog, model, version));
-        v2.MapGet("/models/{model}/ready", (string model, ModelCatalog catalog) => Ready(catalog, model, null));
-        v2.MapGet("/models/{model}/versions/{version}/ready", (string model, string version, ModelCatalog catalog) => Ready(catalog, model, version));
+        v2.MapGet("/models/{model}", (string model, ProtocolInference inference, HttpResponse response) => Metadata(inference, response, model, null));
+        v2.MapGet("/models/{model}/versions/{version}", (string model, string version, ProtocolInference inference, HttpResponse response) =>
+            Metadata(inference, response, model, version));
+        v2.MapGet("/models/{model}/ready", (string model, ProtocolInference inference) => Ready(inference, model, null));
+        v2.MapGet("/models/{model}/versions/{version}/ready", (string model, string version, ProtocolInference inference) => Ready(inference, model, version));
         v2.MapPost("/models/{model}/infer", (HttpContext context, string model) => InferAsync(context, model, null))
             .DisableAntiforgery();
         v2.MapPost("/models/{model}/versions/{version}/infer", (HttpContext context, string model, string version) => InferAsync(context, model, version))
@@ -55,120 +63,83 @@ internal static class InferenceProtocolApi
         return TypedResults.Json(new ProtocolError(message), statusCode: status);
     }
 
-    private static IResult Metadata(ModelCatalog catalog, string model, string? version)
+    /// <summary>An OIP error for a request that was not served.</summary>
+    public static IResult Error(HttpResponse response, ProtocolFailure failure) =>
+        Error(response, failure.HttpStatus, failure.Message, failure.Kind == ProtocolFailureKind.Unavailable ? failure.RetryAfter : null);
+
+    private static IResult Metadata(ProtocolInference inference, HttpResponse response, string model, string? version)
     {
-        var (status, served, message) = catalog.Resolve(model, version);
-        if (served is null)
+        try
         {
-            return TypedResults.Json(new ProtocolError(message), statusCode: ServingProblems.Status(status));
+            return TypedResults.Ok(inference.Describe(model, version));
         }
-
-        var signature = served.Signature;
-        var input = signature.Input;
-        var versions = catalog.Models.TryGetValue(model, out var view)
-            ? view.Versions.Where(v => v.State == VersionState.Ready).Select(v => v.Version).ToList()
-            : [served.ModelVersion];
-        var parameters = new Dictionary<string, object>(StringComparer.Ordinal)
+        catch (ProtocolFailure e)
         {
-            ["version"] = served.ModelVersion,
-            ["execution_provider"] = served.ExecutionProvider,
-            ["weights"] = signature.Provenance.Weights,
-            ["model_sha256"] = served.Model.OnnxSha256,
-            ["sample_rate_hz"] = input.SampleRateHz,
-            ["leads"] = string.Join(",", input.Leads),
-            ["layout"] = input.Layout,
-            ["notice"] = Notices.For(signature),
-        };
-        if (signature.Provenance.Decoder is { } decoder)
-        {
-            parameters["decoder"] = decoder;
+            return TypedResults.Json(new ProtocolError(e.Message), statusCode: e.HttpStatus);
         }
-
-        return TypedResults.Ok(new ModelMetadata(
-            served.ModelName,
-            versions,
-            ServingMetrics.Platform,
-            [new TensorMetadata(input.Name, "FP32", [-1, input.Samples, input.Leads.Count])],
-            signature.Outputs.Select(o => new TensorMetadata(o.Name, "FP32", [-1, o.Size])).ToList(),
-            parameters));
     }
 
-    private static IResult Ready(ModelCatalog catalog, string model, string? version)
+    private static IResult Ready(ProtocolInference inference, string model, string? version)
     {
-        var (status, served, message) = catalog.Resolve(model, version);
-        return status switch
+        try
         {
-            ResolveStatus.UnknownModel or ResolveStatus.UnknownVersion => TypedResults.Json(new ProtocolError(message), statusCode: StatusCodes.Status404NotFound),
-            _ when served is not null => TypedResults.Json(new ModelReady(model, true)),
-            _ => TypedResults.Json(new ModelReady(model, false), statusCode: StatusCodes.Status503ServiceUnavailable),
-        };
+            return inference.IsModelReady(model, version)
+                ? TypedResults.Json(new ModelReady(model, true))
+                : TypedResults.Json(new ModelReady(model, false), statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
+        catch (ProtocolFailure e)
+        {
+            return TypedResults.Json(new ProtocolError(e.Message), statusCode: e.HttpStatus);
+        }
     }
 
     private static async Task<IResult> InferAsync(HttpContext context, string model, string? version)
     {
         var started = Stopwatch.GetTimestamp();
-        var services = context.RequestServices;
-        var catalog = services.GetRequiredService<ModelCatalog>();
-        var scheduler = services.GetRequiredService<InferenceScheduler>();
-        var serving = services.GetRequiredService<IOptions<SchedulerOptions>>().Value;
+        var inference = context.RequestServices.GetRequiredService<ProtocolInference>();
+        var serving = inference.Serving;
         var response = context.Response;
         var cancellationToken = context.RequestAborted;
-
-        var resolution = catalog.Acquire(model, version);
-        if (resolution.Lease is null)
-        {
-            var status = ServingProblems.Status(resolution.Status);
-            return Error(response, status, resolution.Message, status == StatusCodes.Status503ServiceUnavailable ? TimeSpan.FromSeconds(1) : null);
-        }
-
-        using var lease = resolution.Lease;
-        var target = lease.Version;
-        InferRequestBody body;
         try
         {
-            body = await InferRequestReader.ReadAsync(context.Request, target, serving.MaxBatchSize, cancellationToken);
-        }
-        catch (InferRequestException e)
-        {
-            ServingMetrics.InvalidInput(target.ModelName, target.ModelVersion, Priority.Routine);
-            return Error(response, e.Status, e.Message);
-        }
-        catch (BadHttpRequestException e)
-        {
-            return Error(response, e.StatusCode, e.Message);
-        }
-
-        using (body)
-        {
-            if (!AdmissionReader.TryRead(context.Request, body.Priority, body.Timeout, serving, started, out var admission, out var invalid))
-            {
-                ServingMetrics.InvalidInput(target.ModelName, target.ModelVersion, Priority.Routine);
-                return Error(response, StatusCodes.Status400BadRequest, invalid.Message);
-            }
-
-            InferenceResult result;
+            using var lease = inference.Acquire(model, version);
+            var target = lease.Version;
+            InferRequestBody body;
             try
             {
-                var request = new InferenceRequest(target, body.TakeInput(), body.Items, admission.Priority, admission.DeadlineTimestamp);
-                result = await scheduler.SubmitAsync(request, cancellationToken);
+                body = await InferRequestReader.ReadAsync(context.Request, target, serving.MaxBatchSize, cancellationToken);
             }
-            catch (InferenceRejectedException e)
+            catch (InferRequestException e)
             {
-                return Error(response, ServingProblems.Status(e.Reason), e.Message, e.RetryAfter);
+                ServingMetrics.InvalidInput(target.ModelName, target.ModelVersion, Priority.Routine);
+                return Error(response, e.Status, e.Message);
             }
-            catch (InferenceFailedException e)
+            catch (BadHttpRequestException e)
             {
-                services.GetRequiredService<ILogger<InferenceScheduler>>().InferenceFailed(target.ModelName, target.ModelVersion, e);
-                return Error(response, StatusCodes.Status500InternalServerError, "The model failed on this request; it was logged.");
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                // The client went away; its request left the queue without being computed.
-                return TypedResults.Empty;
+                return Error(response, e.StatusCode, e.Message);
             }
 
-            await InferResponseWriter.WriteAsync(response, body, target, result, admission.Priority, cancellationToken);
-            ServingMetrics.Completed(target.ModelName, target.ModelVersion, "v2_infer", Stopwatch.GetElapsedTime(started));
+            using (body)
+            {
+                if (!AdmissionReader.TryRead(context.Request, body.Priority, body.Timeout, serving, started, out var admission, out var invalid))
+                {
+                    ServingMetrics.InvalidInput(target.ModelName, target.ModelVersion, Priority.Routine);
+                    return Error(response, StatusCodes.Status400BadRequest, invalid.Message);
+                }
+
+                var result = await inference.RunAsync(target, body, admission, cancellationToken);
+                await InferResponseWriter.WriteAsync(response, body, target, result, admission.Priority, cancellationToken);
+                ServingMetrics.Completed(target.ModelName, target.ModelVersion, "v2_infer", Stopwatch.GetElapsedTime(started));
+                return TypedResults.Empty;
+            }
+        }
+        catch (ProtocolFailure e)
+        {
+            return Error(response, e);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The client went away; its request left the queue without being computed.
             return TypedResults.Empty;
         }
     }

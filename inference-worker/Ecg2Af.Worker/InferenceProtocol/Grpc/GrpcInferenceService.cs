@@ -1,0 +1,168 @@
+using System.Diagnostics;
+using System.Globalization;
+using Ecg2Af.Inference.Serving;
+using Ecg2Af.Worker.Models;
+using Ecg2Af.Worker.Serving;
+using Grpc.Core;
+using Inference;
+
+namespace Ecg2Af.Worker.InferenceProtocol.Grpc;
+
+/// <summary>
+/// <c>inference.GRPCInferenceService</c>, the Open Inference Protocol over gRPC (protos/grpc_predict_v2.proto). It is the
+/// REST OIP API with another envelope: the same <see cref="ProtocolInference"/> (lease, scheduler lanes, batching,
+/// deadlines, cancellation, model versions), the same input checks (<see cref="InferInput"/>) and the same metrics.
+/// The gRPC deadline is one more deadline source (the shortest wins, as on REST); the call's cancellation token takes
+/// a request out of its lane when the client goes away. Errors: INVALID_ARGUMENT, NOT_FOUND, UNAVAILABLE (with
+/// <c>retry-after</c> and <c>grpc-retry-pushback-ms</c> trailers), DEADLINE_EXCEEDED, INTERNAL.
+/// </summary>
+internal sealed class GrpcInferenceService(ProtocolInference inference) : GRPCInferenceService.GRPCInferenceServiceBase
+{
+    public const string Endpoint = "grpc_infer";
+
+    public override Task<ServerLiveResponse> ServerLive(ServerLiveRequest request, ServerCallContext context) =>
+        Task.FromResult(new ServerLiveResponse { Live = true });
+
+    public override Task<ServerReadyResponse> ServerReady(ServerReadyRequest request, ServerCallContext context) =>
+        Task.FromResult(new ServerReadyResponse { Ready = ModelReadyHealthCheck.IsReady(inference.Catalog, inference.Scheduler) });
+
+    public override Task<ModelReadyResponse> ModelReady(ModelReadyRequest request, ServerCallContext context)
+    {
+        try
+        {
+            return Task.FromResult(new ModelReadyResponse { Ready = inference.IsModelReady(request.Name, request.Version) });
+        }
+        catch (ProtocolFailure e)
+        {
+            throw ToRpc(e);
+        }
+    }
+
+    public override Task<ServerMetadataResponse> ServerMetadata(ServerMetadataRequest request, ServerCallContext context)
+    {
+        var response = new ServerMetadataResponse { Name = InferenceProtocolApi.ServerName, Version = InferenceProtocolApi.ServerVersion };
+        response.Extensions.AddRange(InferenceProtocolApi.Extensions);
+        return Task.FromResult(response);
+    }
+
+    public override Task<ModelMetadataResponse> ModelMetadata(ModelMetadataRequest request, ServerCallContext context)
+    {
+        try
+        {
+            var metadata = inference.Describe(request.Name, request.Version);
+            var response = new ModelMetadataResponse { Name = metadata.Name, Platform = metadata.Platform };
+            response.Versions.AddRange(metadata.Versions);
+            response.Inputs.AddRange(metadata.Inputs.Select(Tensor));
+            response.Outputs.AddRange(metadata.Outputs.Select(Tensor));
+            return Task.FromResult(response);
+        }
+        catch (ProtocolFailure e)
+        {
+            throw ToRpc(e);
+        }
+    }
+
+    public override async Task<ModelInferResponse> ModelInfer(ModelInferRequest request, ServerCallContext context)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var cancellationToken = context.CancellationToken;
+        try
+        {
+            using var lease = inference.Acquire(request.ModelName, request.ModelVersion);
+            var target = lease.Version;
+            InferRequestBody body;
+            try
+            {
+                body = GrpcInferRequestReader.Read(request, target, inference.Serving.MaxBatchSize);
+            }
+            catch (InferRequestException e)
+            {
+                ServingMetrics.InvalidInput(target.ModelName, target.ModelVersion, Priority.Routine);
+                throw new ProtocolFailure(ProtocolFailureKind.InvalidArgument, e.Message);
+            }
+
+            using (body)
+            {
+                // The gRPC deadline is one more source of the request's deadline; the shortest wins.
+                if (context.Deadline != DateTime.MaxValue)
+                {
+                    var remaining = context.Deadline - DateTime.UtcNow;
+                    remaining = remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero;
+                    body.Timeout = body.Timeout is { } own && own < remaining ? own : remaining;
+                }
+
+                if (!AdmissionReader.TryRead(context.GetHttpContext().Request, body.Priority, body.Timeout, inference.Serving, started, out var admission, out var invalid))
+                {
+                    ServingMetrics.InvalidInput(target.ModelName, target.ModelVersion, Priority.Routine);
+                    throw new ProtocolFailure(ProtocolFailureKind.InvalidArgument, invalid.Message);
+                }
+
+                var result = await inference.RunAsync(target, body, admission, cancellationToken);
+                var response = new ModelInferResponse { ModelName = target.ModelName, ModelVersion = target.ModelVersion, Id = body.Id ?? "" };
+                foreach (var (name, value) in ProtocolInference.ResponseParameters(target, result, admission.Priority))
+                {
+                    response.Parameters[name] = value switch
+                    {
+                        string text => new InferParameter { StringParam = text },
+                        long whole => new InferParameter { Int64Param = whole },
+                        double number => new InferParameter { DoubleParam = number },
+                        _ => throw new InvalidOperationException($"Parameter {name} has no gRPC form."),
+                    };
+                }
+
+                var heads = target.Signature.Outputs;
+                foreach (var (index, _) in ProtocolInference.SelectOutputs(body, target))
+                {
+                    var values = result.Outputs[index];
+                    var output = new ModelInferResponse.Types.InferOutputTensor { Name = heads[index].Name, Datatype = InferInput.Fp32 };
+                    output.Shape.Add(values.Length / heads[index].Size);
+                    output.Shape.Add(heads[index].Size);
+                    response.Outputs.Add(output);
+                    response.RawOutputContents.Add(GrpcInferRequestReader.RawContents(values));
+                }
+
+                ServingMetrics.Completed(target.ModelName, target.ModelVersion, Endpoint, Stopwatch.GetElapsedTime(started));
+                return response;
+            }
+        }
+        catch (ProtocolFailure e)
+        {
+            throw ToRpc(e);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The client went away or its gRPC deadline passed; the request left the queue without being computed.
+            throw new RpcException(new Status(context.Deadline <= DateTime.UtcNow ? StatusCode.DeadlineExceeded : StatusCode.Cancelled,
+                "The call ended before the result was ready; nothing was computed."));
+        }
+    }
+
+    /// <summary>The gRPC status of a request that was not served; UNAVAILABLE carries when to come back.</summary>
+    public static RpcException ToRpc(ProtocolFailure failure)
+    {
+        var code = failure.Kind switch
+        {
+            ProtocolFailureKind.InvalidArgument => StatusCode.InvalidArgument,
+            ProtocolFailureKind.NotFound => StatusCode.NotFound,
+            ProtocolFailureKind.Unavailable => StatusCode.Unavailable,
+            ProtocolFailureKind.DeadlineExceeded => StatusCode.DeadlineExceeded,
+            _ => StatusCode.Internal,
+        };
+        var trailers = new Metadata();
+        if (failure.Kind == ProtocolFailureKind.Unavailable && failure.RetryAfter is { } wait)
+        {
+            var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
+            trailers.Add("retry-after", seconds.ToString(CultureInfo.InvariantCulture));
+            trailers.Add("grpc-retry-pushback-ms", ((long)seconds * 1000).ToString(CultureInfo.InvariantCulture));
+        }
+
+        return new RpcException(new Status(code, failure.Message), trailers);
+    }
+
+    private static ModelMetadataResponse.Types.TensorMetadata Tensor(TensorMetadata tensor)
+    {
+        var result = new ModelMetadataResponse.Types.TensorMetadata { Name = tensor.Name, Datatype = tensor.Datatype };
+        result.Shape.AddRange(tensor.Shape);
+        return result;
+    }
+}
