@@ -16,6 +16,7 @@ app.UseClientAddresses();
 app.UseWebForm();
 app.UseRouting();
 app.UseHttpMetricsAfterRouting();
+app.UseGrpcMetrics();
 app.UseProtection();
 app.MapDefaultEndpoints();
 app.MapWorkerProxy();

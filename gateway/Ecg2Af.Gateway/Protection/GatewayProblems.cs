@@ -2,7 +2,11 @@ using Microsoft.AspNetCore.Mvc;
 
 namespace Ecg2Af.Gateway.Protection;
 
-/// <summary>RFC 7807 answers for requests the gateway refuses itself (they never carry <c>X-Ecg2Af-Worker</c>).</summary>
+/// <summary>
+/// RFC 7807 answers for requests the gateway refuses itself (they never carry <c>X-Ecg2Af-Worker</c>); a gRPC request
+/// gets the matching gRPC status instead (401 → UNAUTHENTICATED, 429 → RESOURCE_EXHAUSTED, 503 → UNAVAILABLE,
+/// 504 → DEADLINE_EXCEEDED, …, see <see cref="Routing.GrpcProtocol.FromHttpStatus"/>).
+/// </summary>
 internal static class GatewayProblems
 {
     public static async Task WriteAsync(HttpContext context, int status, string title, string detail, TimeSpan? retryAfter = null)
@@ -14,6 +18,13 @@ internal static class GatewayProblems
         }
 
         response.Clear();
+        if (Routing.GrpcProtocol.IsGrpc(context.Request))
+        {
+            // A gRPC client reads the status from grpc-status, not from the HTTP status or a JSON body.
+            await Routing.GrpcProtocol.WriteStatusAsync(context, status, $"{title}: {detail}", retryAfter is { } grpcWait ? RetryAfterSeconds(grpcWait) : null);
+            return;
+        }
+
         response.StatusCode = status;
         if (retryAfter is { } wait)
         {

@@ -15,6 +15,9 @@ internal static class RetryReason
     /// <summary>The worker answered 503 (overloaded or not ready); its answer was held back from the client.</summary>
     public const string ServiceUnavailable = "http_503";
 
+    /// <summary>The worker answered a gRPC call with a trailers-only UNAVAILABLE; held back like a 503.</summary>
+    public const string GrpcUnavailable = "grpc_unavailable";
+
     /// <summary>
     /// The forwarder's error as failover and metrics should read it: a TCP connect that ran past
     /// <see cref="FailoverOptions.ConnectTimeout"/> (SocketsHttpHandler reports it as a cancellation with a

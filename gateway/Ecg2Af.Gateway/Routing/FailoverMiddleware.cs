@@ -95,6 +95,11 @@ internal sealed class ForwardingAttempts(HttpContext context, RequestDelegate ne
         var status = context.Response.StatusCode;
         metrics.Attempt(destination.DestinationId, answered ? status : null, ErrorKind(error, status), elapsed);
         var reason = RetryReason.For(MayRetry, HeldBack503, error, context.Response.HasStarted, context.RequestAborted.IsCancellationRequested);
+        if (reason == RetryReason.ServiceUnavailable && GrpcProtocol.IsGrpc(context.Request))
+        {
+            reason = RetryReason.GrpcUnavailable;
+        }
+
         return new AttemptResult(destination.DestinationId, reason);
     }
 
@@ -126,7 +131,8 @@ internal static class FailoverTransforms
 
     private static ValueTask HoldBackRetryable503(ResponseTransformContext transform)
     {
-        if (transform.ProxyResponse?.StatusCode == HttpStatusCode.ServiceUnavailable &&
+        if (transform.ProxyResponse is { } proxied &&
+            (proxied.StatusCode == HttpStatusCode.ServiceUnavailable || GrpcProtocol.IsUnavailable(proxied)) &&
             transform.HttpContext.Features.Get<ForwardingAttempts>() is { MayRetry: true } attempts)
         {
             // YARP then sends none of it (status, headers and body stay here) and failover tries the next worker.

@@ -74,7 +74,9 @@ internal sealed class FailureRateHealthPolicy(
 
         return context.Features.Get<IForwarderErrorFeature>()?.Error switch
         {
-            null or ForwarderError.None => context.Response.StatusCode >= 500 ? AttemptOutcome.Failed : AttemptOutcome.Succeeded,
+            null or ForwarderError.None => context.Response.StatusCode >= 500 || GrpcProtocol.IsUnavailable(context)
+                ? AttemptOutcome.Failed
+                : AttemptOutcome.Succeeded,
             ForwarderError.Request or ForwarderError.RequestTimedOut or ForwarderError.RequestBodyDestination
                 or ForwarderError.ResponseHeaders or ForwarderError.ResponseBodyDestination
                 or ForwarderError.UpgradeRequestDestination or ForwarderError.UpgradeResponseDestination

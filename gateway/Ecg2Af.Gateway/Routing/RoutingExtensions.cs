@@ -16,6 +16,12 @@ internal static class RoutingExtensions
     public static WebApplicationBuilder AddWorkerRouting(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<FailoverOptions>().BindConfiguration(FailoverOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<GrpcOptions>().BindConfiguration(GrpcOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        if (builder.Configuration.GetValue<int?>($"{GrpcOptions.Section}:{nameof(GrpcOptions.GrpcPort)}") is >= 1 and <= 65535 and var grpcPort)
+        {
+            GrpcProtocol.ListenForGrpc(builder, grpcPort);
+        }
+
         builder.Services.AddOptions<PassiveHealthOptions>().BindConfiguration(PassiveHealthOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<ILoadBalancingPolicy, ClientIpHashPolicy>();
         builder.Services.AddSingleton<IPassiveHealthCheckPolicy, FailureRateHealthPolicy>();
@@ -31,7 +37,17 @@ internal static class RoutingExtensions
         return builder;
     }
 
-    /// <summary>The proxied routes (<c>/api/**</c>, <c>/v2/**</c>) with their protection and YARP pipeline.</summary>
+    /// <summary>gRPC calls by service, method and status; after routing, before the protection that may refuse them.</summary>
+    public static WebApplication UseGrpcMetrics(this WebApplication app)
+    {
+        app.UseMiddleware<GrpcMetricsMiddleware>();
+        return app;
+    }
+
+    /// <summary>
+    /// The proxied routes (<c>/api/**</c>, <c>/v2/**</c> to cluster <c>workers</c>; the gRPC services to cluster
+    /// <c>workers-grpc</c>, the same destination ids on the workers' h2c ports) with their protection and YARP pipeline.
+    /// </summary>
     public static WebApplication MapWorkerProxy(this WebApplication app)
     {
         // Scrapes read destination health from YARP's live state.
