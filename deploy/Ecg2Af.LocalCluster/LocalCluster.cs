@@ -10,11 +10,16 @@ namespace Ecg2Af.LocalCluster;
 public sealed class LocalCluster : IAsyncDisposable
 {
     public const string ClusterId = "workers";
+
+    /// <summary>The gateway's cluster of the workers' gRPC (h2c) endpoints: the same destination ids.</summary>
+    public const string GrpcClusterId = "workers-grpc";
     private static readonly HttpClient Probe = new() { Timeout = TimeSpan.FromSeconds(5) };
 
     private readonly LocalClusterOptions _options;
     private readonly ServiceProcess?[] _workers;
     private readonly int[] _workerPorts;
+    private readonly int[] _workerGrpcPorts;
+    private readonly int _gatewayGrpcPort;
     private readonly string? _ownedRepository;
     private readonly string? _ownedAuditFolder;
 
@@ -35,6 +40,9 @@ public sealed class LocalCluster : IAsyncDisposable
         }
         _workers = new ServiceProcess?[options.Workers];
         _workerPorts = new int[options.Workers];
+        // gRPC listens on a port of its own, chosen here (it must be known before start and kept across restarts).
+        _workerGrpcPorts = [.. Enumerable.Range(0, options.Workers).Select(_ => FreePort())];
+        _gatewayGrpcPort = FreePort();
     }
 
     public ServiceProcess Gateway { get; private set; } = null!;
@@ -45,6 +53,12 @@ public sealed class LocalCluster : IAsyncDisposable
 
     /// <summary>The SQLite audit file the workers share (null when they were given a PostgreSQL connection string).</summary>
     public string? AuditSqlitePath { get; }
+
+    /// <summary>The main gateway's gRPC listener (h2c, prior knowledge).</summary>
+    public Uri GatewayGrpcUrl => new($"http://127.0.0.1:{_gatewayGrpcPort}/");
+
+    /// <summary>Each worker's gRPC listener (h2c, prior knowledge).</summary>
+    public IReadOnlyList<Uri> WorkerGrpcUrls => _workerGrpcPorts.Select(p => new Uri($"http://127.0.0.1:{p}/")).ToList();
 
     public IReadOnlyList<Uri> WorkerUrls => _workerPorts.Select(p => new Uri($"http://127.0.0.1:{p}/")).ToList();
 
@@ -70,7 +84,8 @@ public sealed class LocalCluster : IAsyncDisposable
             await cluster.StartWorkerAsync(0, port: 0, cancellationToken);
             await Task.WhenAll(Enumerable.Range(1, options.Workers - 1).Select(i => cluster.StartWorkerAsync(i, 0, cancellationToken)));
 
-            cluster.Gateway = await ServiceProcess.StartAsync("gateway", RepositoryLayout.GatewayDll, cluster.GatewayEnvironment(null, true),
+            var gatewaySettings = new Dictionary<string, string> { ["Gateway__GrpcPort"] = Invariant(cluster._gatewayGrpcPort) };
+            cluster.Gateway = await ServiceProcess.StartAsync("gateway", RepositoryLayout.GatewayDll, cluster.GatewayEnvironment(gatewaySettings, true),
                 options.GatewayPort, options.StartTimeout, cancellationToken);
             await WaitReadyAsync(cluster.Gateway, options.StartTimeout, cancellationToken);
             return cluster;
@@ -137,6 +152,20 @@ public sealed class LocalCluster : IAsyncDisposable
     /// <summary>The configuration key (as an environment variable) of a destination's address in the gateway.</summary>
     public static string DestinationAddressKey(string destinationId) =>
         $"ReverseProxy__Clusters__{ClusterId}__Destinations__{destinationId}__Address";
+
+    /// <summary>The configuration key (as an environment variable) of a destination's gRPC address in the gateway.</summary>
+    public static string GrpcDestinationAddressKey(string destinationId) =>
+        $"ReverseProxy__Clusters__{GrpcClusterId}__Destinations__{destinationId}__Address";
+
+    /// <summary>A loopback port free right now (the OS's pick for port 0, released again).</summary>
+    public static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
 
     public async ValueTask DisposeAsync()
     {
@@ -213,6 +242,7 @@ public sealed class LocalCluster : IAsyncDisposable
         {
             ["Model__RepositoryPath"] = ModelRepository,
             ["Worker__InstanceId"] = WorkerId(index),
+            ["Worker__GrpcPort"] = Invariant(_workerGrpcPorts[index]),
         };
         if (_ownedAuditFolder is not null)
         {
@@ -242,6 +272,7 @@ public sealed class LocalCluster : IAsyncDisposable
             for (var i = 0; i < _workerPorts.Length; i++)
             {
                 environment[DestinationAddressKey(WorkerId(i))] = WorkerUrls[i].ToString();
+                environment[GrpcDestinationAddressKey(WorkerId(i))] = WorkerGrpcUrls[i].ToString();
             }
         }
 

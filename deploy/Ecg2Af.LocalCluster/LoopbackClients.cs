@@ -19,9 +19,13 @@ public static class LoopbackClients
     }
 
     /// <summary>A client whose every connection is bound to <paramref name="source"/>.</summary>
-    public static HttpClient Create(IPAddress source, TimeSpan? timeout = null, int maxConnections = 16)
+    public static HttpClient Create(IPAddress source, TimeSpan? timeout = null, int maxConnections = 16) =>
+        new(CreateHandler(source, maxConnections)) { Timeout = timeout ?? TimeSpan.FromSeconds(100) };
+
+    /// <summary>A handler whose every connection is bound to <paramref name="source"/> (for example under a gRPC channel).</summary>
+    public static SocketsHttpHandler CreateHandler(IPAddress source, int maxConnections = 16)
     {
-        var handler = new SocketsHttpHandler
+        return new SocketsHttpHandler
         {
             UseProxy = false,
             MaxConnectionsPerServer = maxConnections,
@@ -42,6 +46,5 @@ public static class LoopbackClients
                 }
             },
         };
-        return new HttpClient(handler) { Timeout = timeout ?? TimeSpan.FromSeconds(100) };
     }
 }

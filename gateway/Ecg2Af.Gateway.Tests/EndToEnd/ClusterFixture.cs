@@ -65,9 +65,11 @@ public sealed class ClusterFixture : IAsyncLifetime
         while (true)
         {
             var metrics = await PrometheusText.ScrapeAsync(gateway, cts.Token);
-            var available = Enumerable.Range(0, WorkerCount)
-                .Count(i => metrics.Value("ecg2af_gateway_destination_available", ("destination", LocalCluster.LocalCluster.WorkerId(i))) == 1);
-            if (available == WorkerCount)
+            // Each worker is a destination of both clusters: its HTTP port (REST) and its gRPC port.
+            var available = Enumerable.Range(0, WorkerCount).Sum(i =>
+                new[] { LocalCluster.LocalCluster.ClusterId, LocalCluster.LocalCluster.GrpcClusterId }.Count(cluster =>
+                    metrics.Value("ecg2af_gateway_destination_available", ("cluster", cluster), ("destination", LocalCluster.LocalCluster.WorkerId(i))) == 1));
+            if (available == 2 * WorkerCount)
             {
                 return;
             }
