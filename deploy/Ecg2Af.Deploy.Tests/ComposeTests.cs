@@ -18,7 +18,7 @@ public sealed class ComposeTests
     {
         var compose = Compose.Main;
         Assert.Equal(["gateway", "inference-worker"], compose.Services.Keys.Order());
-        Assert.Equal(["8080:8080"], compose.Services["gateway"]["ports"].Items().Select(p => p.Text()));
+        Assert.Equal(["8080:8080", "8081:8081"], compose.Services["gateway"]["ports"].Items().Select(p => p.Text()));
         var destinations = compose.Environment("gateway").Where(e => e.Key.StartsWith("ReverseProxy__Clusters__workers__Destinations__", StringComparison.Ordinal)).ToList();
         Assert.Equal("http://inference-worker:8080/", Assert.Single(destinations).Value);
         Assert.Equal("service_healthy", compose.Services["gateway"]["depends_on"]?["inference-worker"]?["condition"].Text());
