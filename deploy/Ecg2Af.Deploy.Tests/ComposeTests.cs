@@ -96,10 +96,13 @@ public sealed class ComposeTests
         var compose = Compose.Load(file);
         foreach (var service in compose.Services.Keys.Where(s => compose.DockerfileOf(s) is not null))
         {
-            var port = DockerfileTests.ListeningPort(compose.EffectiveEnvironment(service));
+            var environment = compose.EffectiveEnvironment(service);
+            var port = DockerfileTests.ListeningPort(environment);
+            // The HTTP port, and the gRPC listener's port where the service has one (Gateway:GrpcPort).
+            var grpcPort = environment.TryGetValue("Gateway__GrpcPort", out var grpc) ? int.Parse(grpc!, System.Globalization.CultureInfo.InvariantCulture) : port;
             foreach (var published in compose.Services[service]["ports"].Items().Select(p => p.Text()!))
             {
-                Assert.Equal(port, int.Parse(published.Split(':')[^1], System.Globalization.CultureInfo.InvariantCulture));
+                Assert.Contains(int.Parse(published.Split(':')[^1], System.Globalization.CultureInfo.InvariantCulture), new[] { port, grpcPort });
             }
 
             Assert.Contains(port.ToString(System.Globalization.CultureInfo.InvariantCulture), compose.DockerfileOf(service)!.Final.All("EXPOSE").Single().Words);

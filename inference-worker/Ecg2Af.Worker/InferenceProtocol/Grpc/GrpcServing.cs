@@ -8,6 +8,9 @@ internal sealed class GrpcServingOptions
 {
     public const string Section = "Worker";
 
+    /// <summary>This worker's stable id in <c>X-Ecg2Af-Worker</c> (read by <see cref="WorkerIdentity"/>; default host:port).</summary>
+    public string? InstanceId { get; set; }
+
     /// <summary>
     /// Port of the cleartext HTTP/2 (h2c, prior knowledge) listener for gRPC, on the host of the first HTTP address.
     /// Unset: no gRPC listener of its own (a Kestrel endpoint named in configuration with <c>Protocols: Http2</c> serves
