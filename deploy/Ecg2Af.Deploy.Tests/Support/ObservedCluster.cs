@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
 using Ecg2Af.LocalCluster;
+using Google.Protobuf;
 
 namespace Ecg2Af.Deploy.Tests.Support;
 
@@ -146,6 +147,30 @@ public sealed class ObservedCluster : IAsyncLifetime
         }
     }
 
+    /// <summary>OIP gRPC calls through the gateway: health, metadata, one inference, and an unknown model (NOT_FOUND).</summary>
+    private async Task SendGrpcTrafficAsync()
+    {
+        using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(Cluster.GatewayGrpcUrl);
+        var client = new Inference.GRPCInferenceService.GRPCInferenceServiceClient(channel);
+        await client.ServerLiveAsync(new Inference.ServerLiveRequest());
+        await client.ModelMetadataAsync(new Inference.ModelMetadataRequest { Name = "ecg2af" });
+        var infer = new Inference.ModelInferRequest { ModelName = "ecg2af" };
+        var input = new Inference.ModelInferRequest.Types.InferInputTensor { Name = "input_ecg_5000_std_continuous", Datatype = "FP32" };
+        input.Shape.AddRange([1, 5000, 12]);
+        infer.Inputs.Add(input);
+        infer.RawInputContents.Add(ByteString.CopyFrom(new byte[5000 * 12 * 4]));
+        await client.ModelInferAsync(infer);
+        try
+        {
+            await client.ModelMetadataAsync(new Inference.ModelMetadataRequest { Name = "no-such-model" });
+        }
+        catch (Grpc.Core.RpcException e) when (e.StatusCode == Grpc.Core.StatusCode.NotFound)
+        {
+        }
+
+        Traffic.Add("grpc: live, metadata, infer, unknown model");
+    }
+
     private async Task SendTrafficAsync()
     {
         var gateway = Cluster.GatewayUrl;
@@ -178,6 +203,9 @@ public sealed class ObservedCluster : IAsyncLifetime
                 return request;
             });
         }
+
+        // The same protocol over gRPC through the gateway's h2c listener (stubs generated here from protos/).
+        await SendGrpcTrafficAsync();
 
         // A deadline that passes before compute: 504, never computed.
         await SendAsync(40, "deadline", () =>
