@@ -208,7 +208,7 @@ public abstract class AuditTrailTests<TFixture>(TFixture fixture)
             Assert.Equal(HttpStatusCode.Unauthorized, noKey.StatusCode);
         }
 
-        using (var wrongKey = await Client.SendAsync(AuditRequest(audit, key: "not-the-key-0123456789")))
+        using (var wrongKey = await Client.SendAsync(AuditRequest(audit, key: "e2a_not-the-key-0123456789")))
         {
             Assert.Equal(HttpStatusCode.Unauthorized, wrongKey.StatusCode);
         }
@@ -277,10 +277,10 @@ public abstract class AuditTrailTests<TFixture>(TFixture fixture)
         Assert.Equal(12, even[1].Files.Single().Size);
     }
 
-    private static HttpRequestMessage AuditRequest(Uri uri, string key = AuditClusterFixture.AdminKey, string? email = null, string? accept = null)
+    private HttpRequestMessage AuditRequest(Uri uri, string? key = null, string? email = null, string? accept = null)
     {
         var request = new HttpRequestMessage(HttpMethod.Get, uri);
-        request.Headers.Add("X-Api-Key", key);
+        request.Headers.Add("X-Api-Key", key ?? Cluster.ApiKey.Key);
         if (email is not null)
         {
             request.Headers.Add("X-Audit-Email", email);
