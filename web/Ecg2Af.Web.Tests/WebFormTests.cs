@@ -37,6 +37,7 @@ public sealed class WebFormTests(WebFixture fixture) : IClassFixture<WebFixture>
 
         await page.FillAsync("#name", Name);
         await page.FillAsync("#email", Email);
+        await page.FillAsync("#api-key", fixture.Cluster.ApiKey.Key); // the ECG drawing needs a key
         await page.SetInputFilesAsync("#ecg", paths);
         await page.ClickAsync("#submit");
         await page.Locator("#result").WaitForAsync();
@@ -104,6 +105,7 @@ public sealed class WebFormTests(WebFixture fixture) : IClassFixture<WebFixture>
         var page = await fixture.NewPageAsync(new ViewportSize { Width = 390, Height = 844 });
         await page.FillAsync("#name", Name);
         await page.FillAsync("#email", Email);
+        await page.FillAsync("#api-key", fixture.Cluster.ApiKey.Key);
         await page.SetInputFilesAsync("#ecg", SamplePath("hl7-aecg/Example_aECG.xml"));
         await page.ClickAsync("#submit");
         await page.Locator("#ecg-plot polyline").Nth(12).WaitForAsync();
@@ -216,6 +218,26 @@ public sealed class WebFormTests(WebFixture fixture) : IClassFixture<WebFixture>
     }
 
     [Fact]
+    public async Task Batch_WithoutKey_MessageNextToKeyField_SingleEcgStillScoredWithoutKey()
+    {
+        var page = await fixture.NewPageAsync();
+        await page.CheckAsync("input[name=mode][value=batch]");
+        await page.FillAsync("#name", Name);
+        await page.FillAsync("#email", Email);
+        await page.SetInputFilesAsync("#ecg", SamplePath("muse-xml/muse-sinus.xml"));
+        await page.ClickAsync("#submit");
+        await page.WaitForFunctionAsync("() => document.querySelector('#api-key-error').textContent.startsWith('API key required')");
+        Assert.Equal("true", await page.GetAttributeAsync("#api-key", "aria-invalid"));
+
+        // The same person and file as one ECG: the web form needs no key (name and email identify the request).
+        await page.CheckAsync("input[name=mode][value=single]");
+        await page.ClickAsync("#submit");
+        await page.Locator("#result").WaitForAsync();
+        Assert.Matches(@"^\d+\.\d%$", await page.TextContentAsync("#af-risk"));
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
     public async Task Batch_FourRecords_TableAndCsvMatchTheApi()
     {
         var notes = TempFile("notes.txt", Encoding.UTF8.GetBytes("Shopping list: milk, eggs, bread.\n"));
@@ -237,6 +259,7 @@ public sealed class WebFormTests(WebFixture fixture) : IClassFixture<WebFixture>
         await page.CheckAsync("input[name=mode][value=batch]");
         await page.FillAsync("#name", Name);
         await page.FillAsync("#email", Email);
+        await page.FillAsync("#api-key", fixture.Cluster.ApiKey.Key);
         await page.SetInputFilesAsync("#ecg", records.SelectMany(r => r).ToArray());
         await page.ClickAsync("#submit");
         await page.Locator("#batch-result").WaitForAsync();

@@ -335,7 +335,7 @@ internal static class BenchRun
     {
         if (settings.Request == "oip-binary" && !payloads.HasTensor)
         {
-            using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
+            using var client = ClientPool.Authorize(new HttpClient { Timeout = TimeSpan.FromSeconds(60) }, SelfHost.Key.Key);
             await payloads.LoadTensorAsync(client, gateway, cancellationToken);
         }
     }
@@ -352,7 +352,7 @@ internal static class BenchRun
         Uri target, Payloads payloads, BenchSettings settings, int users, int clients, int[] processIds, CancellationToken cancellationToken)
     {
         var bounds = new RunBounds { MaxDuration = settings.Phase + TimeSpan.FromMinutes(2), RequestTimeout = TimeSpan.FromMinutes(1) };
-        using var pool = new ClientPool(clients, bounds.RequestTimeout, users);
+        using var pool = new ClientPool(clients, bounds.RequestTimeout, users, SelfHost.Key.Key);
         var runner = new ScenarioRunner(pool, bounds);
         var scenario = new Scenario { Name = "bench", Steps = [Step(target, payloads, settings)], Load = [new KeepConstantPhase(users, TimeSpan.FromSeconds(3))] };
         await runner.RunAsync(scenario, cancellationToken);
@@ -365,7 +365,7 @@ internal static class BenchRun
     private static async Task<StepReport> MeasureOpenAsync(Uri target, Payloads payloads, BenchSettings settings, double rate, CancellationToken cancellationToken)
     {
         var bounds = new RunBounds { MaxDuration = settings.Phase + TimeSpan.FromMinutes(3), RequestTimeout = TimeSpan.FromMinutes(2), MaxInFlight = 1024 };
-        using var pool = new ClientPool(200, bounds.RequestTimeout, 16);
+        using var pool = new ClientPool(200, bounds.RequestTimeout, 16, SelfHost.Key.Key);
         var runner = new ScenarioRunner(pool, bounds);
         var scenario = new Scenario { Name = "overload", Steps = [Step(target, payloads, settings)], Load = [new InjectPhase(rate, settings.Phase)] };
         var result = await runner.RunAsync(scenario, cancellationToken);
