@@ -30,10 +30,9 @@ internal static class Sniffer
             return DicomWaveformReader.Read(file, options);
         }
 
-        if (span.Length >= 22 && span[16..22].SequenceEqual("SCPECG"u8))
+        if (ScpEcgReader.CanRead(span))
         {
-            throw new EcgFormatException(EcgErrorKind.UnsupportedFormat,
-                "SCP-ECG files are recognised but not decoded (Huffman and reference-beat coding). Export the ECG as GE MUSE XML, HL7 aECG XML, DICOM, WFDB or CSV.");
+            return ScpEcgReader.Read(file, options);
         }
 
         if (EdfReader.CanRead(span))
