@@ -323,7 +323,7 @@ internal static class ScpEcgReader
 
         var referenceRate = 1e6 / Math.Max((ushort)1, BinaryPrimitives.ReadUInt16LittleEndian(five[2..]));
         var beatSamples = (int)Math.Round(beatMs * referenceRate / 1000);
-        if (beatSamples is <= 0 or > 100_000)
+        if (beatSamples <= 0 || beatSamples > rhythm.Values[0].Length)
         {
             throw Malformed(string.Create(CultureInfo.InvariantCulture, $"section 4 declares a reference beat of {beatMs} ms"));
         }

@@ -16,6 +16,9 @@ internal sealed class ScpHuffman
 
     private const int MaxPrefixBits = 16;
 
+    /// <summary>Each table's lookup has 2^(longest prefix) entries; this bounds their memory to a few MiB.</summary>
+    private const int MaxTables = 32;
+
     private readonly Table[] _tables;
 
     private ScpHuffman(Table[] tables) => _tables = tables;
@@ -56,7 +59,7 @@ internal sealed class ScpHuffman
             return Default;
         }
 
-        if (count is 0 or > 256)
+        if (count is 0 or > MaxTables)
         {
             throw Malformed(string.Create(CultureInfo.InvariantCulture, $"section 2 declares {count} Huffman tables"));
         }
