@@ -198,37 +198,51 @@ internal sealed class ScpHuffman
         }
     }
 
-    /// <summary>Bits most significant first; reading past the end yields zeros (the caller checks <see cref="Remaining"/>).</summary>
+    /// <summary>
+    /// Bits most significant first, through a 64-bit window refilled a byte at a time; reading past the end yields
+    /// zeros (the caller checks <see cref="Remaining"/>).
+    /// </summary>
     private ref struct BitReader(ReadOnlySpan<byte> data)
     {
         private readonly ReadOnlySpan<byte> _data = data;
-        private long _position;
+        private ulong _window;
+        private int _held;
+        private int _next;
+        private long _consumed;
 
-        public readonly long Remaining => (8L * _data.Length) - _position;
+        public readonly long Remaining => (8L * _data.Length) - _consumed;
 
-        public readonly int Peek(int bits) => (int)Window(bits);
+        public int Peek(int bits)
+        {
+            Fill();
+            return (int)(_window >> (64 - bits));
+        }
 
-        public void Skip(int bits) => _position += bits;
+        public void Skip(int bits)
+        {
+            _window <<= bits;
+            _held -= bits;
+            _consumed += bits;
+        }
 
         public ulong Read(int bits)
         {
-            var value = Window(bits);
-            _position += bits;
+            Fill();
+            var value = _window >> (64 - bits);
+            Skip(bits);
             return value;
         }
 
-        /// <summary>The next <paramref name="bits"/> (at most 32) bits, from the 8 bytes around the position.</summary>
-        private readonly ulong Window(int bits)
+        /// <summary>Tops the window up to at least 57 bits (past the end with zero bytes).</summary>
+        private void Fill()
         {
-            var index = _position >> 3;
-            ulong window = 0;
-            for (var k = 0; k < 8; k++)
+            while (_held <= 56)
             {
-                var at = index + k;
-                window = (window << 8) | (at < _data.Length ? _data[(int)at] : 0u);
+                ulong b = _next < _data.Length ? _data[_next] : 0u;
+                _next++;
+                _window |= b << (56 - _held);
+                _held += 8;
             }
-
-            return (window << (int)(_position & 7)) >> (64 - bits);
         }
     }
 }

@@ -50,23 +50,17 @@ internal static class XliCodec
         return result;
     }
 
-    /// <summary>LZW with 10-bit codes, MSB first, codes 0–255 literal bytes, no reset; returns the bytes written.</summary>
+    /// <summary>
+    /// LZW with 10-bit codes, MSB first, codes 0–255 literal bytes, no reset; returns the bytes written. Every dictionary
+    /// string already sits in the output (the previous string plus the next byte), so an entry is its start and length
+    /// there, and a code is one block copy.
+    /// </summary>
     private static int Lzw(ReadOnlySpan<byte> input, byte[] output, int lead)
     {
-        Span<short> prefix = stackalloc short[LastCode + 1];
-        Span<byte> last = stackalloc byte[LastCode + 1];
-        Span<byte> head = stackalloc byte[LastCode + 1];
-        Span<short> length = stackalloc short[LastCode + 1];
-        for (var c = 0; c < 256; c++)
-        {
-            prefix[c] = -1;
-            last[c] = (byte)c;
-            head[c] = (byte)c;
-            length[c] = 1;
-        }
-
+        Span<int> start = stackalloc int[LastCode + 1];
+        Span<int> length = stackalloc int[LastCode + 1];
         var next = 256;
-        var previous = -1;
+        int previousStart = -1, previousLength = 0;
         var written = 0;
         uint bits = 0;
         var held = 0;
@@ -86,53 +80,62 @@ internal static class XliCodec
                 break; // end of stream
             }
 
-            int entry;
-            if (code < next)
+            int n;
+            if (code < 256)
             {
-                entry = code;
+                n = 1;
+                if (written >= output.Length)
+                {
+                    throw TooLarge(lead, output.Length);
+                }
+
+                output[written] = (byte)code;
             }
-            else if (code == next && previous >= 0 && next <= LastCode)
+            else if (code < next)
+            {
+                n = length[code];
+                if (n > output.Length - written)
+                {
+                    throw TooLarge(lead, output.Length);
+                }
+
+                output.AsSpan(start[code], n).CopyTo(output.AsSpan(written));
+            }
+            else if (code == next && previousStart >= 0)
             {
                 // The one code the decoder cannot know yet: the previous string plus its own first byte.
-                prefix[next] = (short)previous;
-                last[next] = head[previous];
-                head[next] = head[previous];
-                length[next] = (short)(length[previous] + 1);
-                entry = next++;
-                previous = -1; // already added
+                n = previousLength + 1;
+                if (n > output.Length - written)
+                {
+                    throw TooLarge(lead, output.Length);
+                }
+
+                output.AsSpan(previousStart, previousLength).CopyTo(output.AsSpan(written));
+                output[written + previousLength] = output[previousStart];
             }
             else
             {
                 throw Malformed(lead, string.Create(CultureInfo.InvariantCulture, $"LZW code {code} is not defined yet (next is {next})"));
             }
 
-            var n = length[entry];
-            if (n > output.Length - written)
+            if (previousStart >= 0 && next <= LastCode)
             {
-                throw new EcgFormatException(EcgErrorKind.TooLarge, string.Create(CultureInfo.InvariantCulture,
-                    $"Philips XLI lead {lead + 1} decompresses to more than the {output.Length / 2} samples the document declares."));
-            }
-
-            for (int i = n - 1, e = entry; i >= 0; i--, e = prefix[e])
-            {
-                output[written + i] = last[e];
-            }
-
-            written += n;
-            if (previous >= 0 && next <= LastCode)
-            {
-                prefix[next] = (short)previous;
-                last[next] = head[entry];
-                head[next] = head[previous];
-                length[next] = (short)(length[previous] + 1);
+                // The new entry: the previous string and the first byte of this one, which follows it in the output.
+                start[next] = previousStart;
+                length[next] = previousLength + 1;
                 next++;
             }
 
-            previous = entry;
+            previousStart = written;
+            previousLength = n;
+            written += n;
         }
 
         return written;
     }
+
+    private static EcgFormatException TooLarge(int lead, int bytes) => new(EcgErrorKind.TooLarge, string.Create(CultureInfo.InvariantCulture,
+        $"Philips XLI lead {lead + 1} decompresses to more than the {bytes / 2} samples the document declares."));
 
     /// <summary>Joins the high and low byte halves into signed 16-bit codes and runs the second-difference predictor.</summary>
     private static int[] Predict(ReadOnlySpan<byte> bytes, short first)
