@@ -286,24 +286,15 @@ internal static class PhilipsXmlReader
         return result;
     }
 
+    /// <summary>The element's Base64 text, decoded by the vectorised <see cref="Convert"/> (XmlReader's own decoder is several times slower).</summary>
     private static byte[] Base64(XmlReader reader, EcgReadOptions options)
     {
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16384];
-        if (reader.IsEmptyElement)
-        {
-            reader.Read();
-            return [];
-        }
-
-        int read;
-        while ((read = reader.ReadElementContentAsBase64(chunk, 0, chunk.Length)) > 0)
-        {
-            Limits.CheckDecompressed(buffer.Length + read, options, "The Philips XML waveform");
-            buffer.Write(chunk, 0, read);
-        }
-
-        return buffer.ToArray();
+        var text = reader.ReadElementContentAsString();
+        Limits.CheckDecompressed(text.Length / 4 * 3, options, "The Philips XML waveform");
+        var bytes = new byte[text.Length / 4 * 3];
+        return Convert.TryFromBase64String(text, bytes, out var written)
+            ? bytes[..written]
+            : throw new EcgFormatException(EcgErrorKind.Malformed, "The Philips XML waveforms are not valid Base64.");
     }
 
     private static Dictionary<string, string> Attributes(XmlReader reader)

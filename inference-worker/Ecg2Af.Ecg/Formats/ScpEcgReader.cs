@@ -32,7 +32,8 @@ internal static class ScpEcgReader
         var record = span[..(int)declared];
         var flags = new List<string>();
         var warnings = new List<string>();
-        if (Crc16(record[2..]) != BinaryPrimitives.ReadUInt16LittleEndian(record))
+        var intact = Crc16(record[2..]) == BinaryPrimitives.ReadUInt16LittleEndian(record);
+        if (!intact)
         {
             flags.Add("crc_mismatch:record");
             warnings.Add("The SCP-ECG record's CRC does not match its bytes; the file may be damaged.");
@@ -47,7 +48,8 @@ internal static class ScpEcgReader
                 throw Malformed(string.Create(CultureInfo.InvariantCulture, $"the pointer to section {id} leads to section {BinaryPrimitives.ReadUInt16LittleEndian(section[2..])}"));
             }
 
-            if (id <= 7 && Crc16(section[2..]) != BinaryPrimitives.ReadUInt16LittleEndian(section))
+            // A record whose CRC matches has intact sections; otherwise each section's CRC says which one is damaged.
+            if (!intact && id <= 7 && Crc16(section[2..]) != BinaryPrimitives.ReadUInt16LittleEndian(section))
             {
                 flags.Add(string.Create(CultureInfo.InvariantCulture, $"crc_mismatch:section{id}"));
                 warnings.Add(string.Create(CultureInfo.InvariantCulture, $"SCP-ECG section {id}'s CRC does not match its bytes; the file may be damaged."));
