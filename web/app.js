@@ -8,7 +8,7 @@
   const MAX_FILES = 16;
   const MAX_NAME = 200;
   const API = { predict: "/api/v1/predictions", batch: "/api/v1/predictions:batch", preprocess: "/api/v1/ecg:preprocess?stage=mv" };
-  const FIELDS = ["name", "email", "api-key", "ecg"];
+  const FIELDS = ["name", "email", "api-key", "ecg", "sample_rate_hz"];
 
   const $ = (id) => document.getElementById(id);
   const form = $("predict-form");
@@ -228,6 +228,8 @@
       body.append("email", form.email.value.trim());
     }
     for (const f of list) body.append("ecg", f, f.name);
+    const rate = $("sample_rate_hz").value.trim();
+    if (rate) body.append("sample_rate_hz", rate);
     return body;
   }
 

@@ -57,7 +57,7 @@ public sealed class PredictCommandTests(CliFixture fixture, ITestOutputHelper ou
         Assert.Equal(1, remote.ExitCode);
         var localItems = Lines(Path.Combine(work, "local.jsonl"));
         var remoteItems = Lines(Path.Combine(work, "remote.jsonl"));
-        Assert.Equal(15, localItems.Count); // 13 sample records + 2 broken files
+        Assert.Equal(21, localItems.Count); // 19 sample records + 2 broken files
         Assert.Equal(localItems.Select(i => (string)i["record"]!), remoteItems.Select(i => (string)i["record"]!));
         for (var k = 0; k < localItems.Count; k++)
         {
@@ -71,7 +71,7 @@ public sealed class PredictCommandTests(CliFixture fixture, ITestOutputHelper ou
         var failed = localItems.Count(i => (int)i["status"]! != 200);
         Assert.Contains($"{localItems.Count - failed} ok, {failed} failed", local.Stderr, StringComparison.Ordinal);
         Assert.Contains("Failures by reason:", local.Stderr, StringComparison.Ordinal);
-        Assert.Contains("415 Unsupported ECG format: 2", local.Stderr, StringComparison.Ordinal); // notes.txt and the SCP-ECG sample
+        Assert.Contains("415 Unsupported ECG format: 1", local.Stderr, StringComparison.Ordinal); // notes.txt (SCP-ECG and Philips XML are read)
     }
 
     [Fact]

@@ -42,7 +42,7 @@ public static class ScoringPipeline
         {
             try
             {
-                prepared = EcgPreprocessor.Prepare(recording, signature.Input.ToInputSpec());
+                prepared = EcgPreprocessor.Prepare(recording, signature.Input.ToInputSpec(), readOptions);
             }
             catch (EcgFormatException e)
             {
