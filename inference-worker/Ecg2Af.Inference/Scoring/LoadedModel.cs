@@ -74,6 +74,11 @@ public sealed record ServedGraph(byte[] Bytes, string Sha256, string? Rewrite, i
     /// <summary>The <see cref="Rewrite"/> name of <see cref="Conv1DTo2D"/>.</summary>
     public const string Conv1DAs2D = "conv1d-as-2d";
 
+    /// <summary>For logs: <c>model.onnx as stored</c>, or the rewrite and what it changed.</summary>
+    public string Describe() => Rewrite is null
+        ? "model.onnx as stored"
+        : FormattableString.Invariant($"{Rewrite} ({Convolutions} convolutions, {Pools} poolings)");
+
     public static ServedGraph Unchanged(byte[] bytes, string sha256) => new(bytes, sha256, null, 0, 0);
 
     public static ServedGraph For(byte[] onnx, string sha256, bool conv1DAs2D)
@@ -89,9 +94,10 @@ public sealed record ServedGraph(byte[] Bytes, string Sha256, string? Rewrite, i
         {
             rewritten = Conv1DTo2D.Rewrite(onnx);
         }
-        catch (Google.Protobuf.InvalidProtocolBufferException e)
+        catch (Google.Protobuf.InvalidProtocolBufferException)
         {
-            throw new ModelLoadException($"{ModelFiles.Onnx} is not a readable ONNX model: {e.Message}", e);
+            // Not a readable model: ONNX Runtime refuses it with its own message when it loads the bytes as they are.
+            return Unchanged(onnx, sha256);
         }
 
         return rewritten.Changed
