@@ -32,6 +32,13 @@ public sealed class SchedulerOptions : IValidatableObject
     [Range(0, 64)]
     public int InferenceLoops { get; set; }
 
+    /// <summary>
+    /// Requests the worker sends itself over loopback before it reports ready (JIT tiering, ONNX Runtime's first runs),
+    /// in waves of 1, 2, 4, … up to <see cref="MaxBatchSize"/> at once. 0: report ready cold.
+    /// </summary>
+    [Range(0, 10_000)]
+    public int WarmUpRequests { get; set; } = 32;
+
     /// <summary>Queue bound per priority lane, in batch items; beyond it requests are refused (503 + Retry-After).</summary>
     [Required]
     public LaneCapacities QueueCapacity { get; set; } = new();

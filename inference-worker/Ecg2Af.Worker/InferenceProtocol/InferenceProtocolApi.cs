@@ -29,8 +29,8 @@ internal static class InferenceProtocolApi
         var v2 = app.MapGroup("/v2");
         v2.MapGet("", () => TypedResults.Ok(new ServerMetadata(ServerName, ServerVersion, Extensions)));
         v2.MapGet("/health/live", () => TypedResults.Ok(new ServerLive(true)));
-        v2.MapGet("/health/ready", (ModelCatalog catalog, InferenceScheduler scheduler) =>
-            ModelReadyHealthCheck.IsReady(catalog, scheduler)
+        v2.MapGet("/health/ready", (ModelCatalog catalog, InferenceScheduler scheduler, WarmUpHost warmUp) =>
+            ModelReadyHealthCheck.IsReady(catalog, scheduler, warmUp)
                 ? TypedResults.Json(new ServerReady(true))
                 : TypedResults.Json(new ServerReady(false), statusCode: StatusCodes.Status503ServiceUnavailable));
         v2.MapGet("/models/{model}", (string model, ModelCatalog catalog) => Metadata(catalog, model, null));

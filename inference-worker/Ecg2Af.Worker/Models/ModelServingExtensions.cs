@@ -50,6 +50,8 @@ internal static class ModelServingExtensions
         builder.Services.AddSingleton<ModelRepositoryHost>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ModelRepositoryHost>());
         builder.Services.AddHostedService<ServingHost>();
+        builder.Services.AddSingleton<WarmUpHost>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<WarmUpHost>());
         builder.Services.AddHealthChecks().AddCheck<ModelReadyHealthCheck>("model", tags: [ServiceDefaults.ReadyTag]);
         return builder;
     }
