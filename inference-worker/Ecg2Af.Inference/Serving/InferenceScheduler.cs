@@ -9,8 +9,9 @@ namespace Ecg2Af.Inference.Serving;
 /// <item>Admission: a request is refused at once when its lane is full, the worker drains, its deadline has passed,
 /// or (optionally) the work ahead of it cannot finish before its deadline.</item>
 /// <item>Batching: a free loop takes the oldest request of the highest non-empty lane, then every queued request for the
-/// same model version in lane order, up to <see cref="SchedulerOptions.MaxBatchSize"/> items; without a queue delay, when
-/// other loops are idle too, it takes only its share (queued items ÷ idle loops, rounded up), so they run side by side.
+/// same model version in lane order, up to <see cref="SchedulerOptions.MaxBatchSize"/> items; without a queue delay and
+/// with several loops it takes only its share of the work in the system ((queued + running items) ÷ loops, rounded up),
+/// so loops run even batches side by side.
 /// With a queue delay it
 /// holds a partial batch open until the delay passes, the batch is full, or it reaches a preferred size; a batch led by
 /// a <c>stat</c> request is never held.</item>
@@ -328,13 +329,15 @@ public sealed class InferenceScheduler : IDisposable
                     || head.Request.Priority == Priority.Stat;
                 if (due)
                 {
-                    // Without a queue delay, several idle loops share what is queued instead of the first taking it
-                    // all while the others idle: 8 queued ECGs and 2 idle loops make two batches of 4 side by side.
-                    // (With a delay the operator asked for full batches, and gets them.)
-                    var idle = _threads.Length - _busy;
-                    if (idle > 1 && _delayTicks == 0 && !_draining)
+                    // Without a queue delay, with several loops, a loop takes its share of the work in the system
+                    // (queued + running items ÷ loops, rounded up) instead of everything queued: 8 queued ECGs and 2
+                    // idle loops make two batches of 4 side by side, and a loop that frees while the other runs 1 ECG
+                    // takes 4 of 6 queued, leaving 2 for the other, so batches (and latencies) stay even under a
+                    // closed loop of clients. (With a delay the operator asked for full batches, and gets them.)
+                    var loops = _threads.Length;
+                    if (loops > 1 && _delayTicks == 0 && !_draining)
                     {
-                        var share = (QueuedItemsLocked(head.Request.Target) + idle - 1) / idle;
+                        var share = (QueuedItemsLocked(head.Request.Target) + _runningItems + loops - 1) / loops;
                         if (share < items)
                         {
                             (batch, items, _) = CollectLocked(head.Request.Target, share);
