@@ -35,8 +35,8 @@ internal static class InferenceProtocolApi
         var v2 = app.MapGroup("/v2");
         v2.MapGet("", () => TypedResults.Ok(new ServerMetadata(ServerName, ServerVersion, Extensions)));
         v2.MapGet("/health/live", () => TypedResults.Ok(new ServerLive(true)));
-        v2.MapGet("/health/ready", (ModelCatalog catalog, InferenceScheduler scheduler) =>
-            ModelReadyHealthCheck.IsReady(catalog, scheduler)
+        v2.MapGet("/health/ready", (ModelCatalog catalog, InferenceScheduler scheduler, WarmUpHost warmUp) =>
+            ModelReadyHealthCheck.IsReady(catalog, scheduler, warmUp)
                 ? TypedResults.Json(new ServerReady(true))
                 : TypedResults.Json(new ServerReady(false), statusCode: StatusCodes.Status503ServiceUnavailable));
         v2.MapGet("/models/{model}", (string model, ModelCatalog catalog) => Metadata(catalog, model, null))
@@ -94,6 +94,12 @@ internal static class InferenceProtocolApi
             ["layout"] = input.Layout,
             ["notice"] = Notices.For(signature),
         };
+        if (served.Model.Graph.Rewrite is { } rewrite)
+        {
+            parameters["graph_rewrite"] = rewrite;
+            parameters["served_graph_sha256"] = served.Model.Graph.Sha256;
+        }
+
         if (signature.Provenance.Decoder is { } decoder)
         {
             parameters["decoder"] = decoder;
