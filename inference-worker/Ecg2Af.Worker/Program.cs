@@ -5,6 +5,7 @@ using Ecg2Af.Worker.InferenceProtocol.Grpc;
 using Ecg2Af.Worker.Models;
 using Ecg2Af.Worker.Predictions;
 using Ecg2Af.Worker.Preprocessing;
+using Ecg2Af.Worker.Security;
 using Ecg2Af.Worker.Uploads;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -14,10 +15,12 @@ builder.AddModelServing();
 builder.AddPredictions();
 builder.AddAudit();
 builder.AddInferenceProtocol();
+builder.AddApiKeys();
 
 var app = builder.Build();
 app.UseServiceDefaults();
 app.UseWorkerIdentity();
+app.UseCallerIdentity();
 app.MapDefaultEndpoints();
 app.MapPredictionsApi();
 app.MapBatchPredictionsApi();

@@ -12,7 +12,8 @@ namespace Ecg2Af.Deploy.Tests.Support;
 /// The real gateway and two real workers (child processes on loopback), exporting spans over OTLP/HTTP to an
 /// in-test receiver and scraped every second by Debian's Prometheus running the project's own scrape config and
 /// rules (only the targets point at the loopback ports). Traffic is sent once, through the gateway, from many
-/// client addresses: predictions, OIP metadata and inference, refused uploads (400, 415), a passed deadline (504),
+/// client addresses: predictions, OIP metadata and inference (with the cluster's API key), a wrong API key carrying
+/// <see cref="Token"/> (401), refused uploads (400, 415), a passed deadline (504),
 /// a burst over one client's rate limit (429), and a request pinned to a model version the workers refused (503,
 /// retried on the other worker).
 /// </summary>
@@ -150,7 +151,16 @@ public sealed class ObservedCluster : IAsyncLifetime
     /// <summary>OIP gRPC calls through the gateway: health, metadata, one inference, and an unknown model (NOT_FOUND).</summary>
     private async Task SendGrpcTrafficAsync()
     {
-        using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(Cluster.GatewayGrpcUrl);
+        var key = Cluster.ApiKey.Key;
+        using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(Cluster.GatewayGrpcUrl, new Grpc.Net.Client.GrpcChannelOptions
+        {
+            Credentials = Grpc.Core.ChannelCredentials.Create(Grpc.Core.ChannelCredentials.Insecure, Grpc.Core.CallCredentials.FromInterceptor((_, metadata) =>
+            {
+                metadata.Add("authorization", "Bearer " + key);
+                return Task.CompletedTask;
+            })),
+            UnsafeUseInsecureChannelCallCredentials = true,
+        });
         var client = new Inference.GRPCInferenceService.GRPCInferenceServiceClient(channel);
         await client.ServerLiveAsync(new Inference.ServerLiveRequest());
         await client.ModelMetadataAsync(new Inference.ModelMetadataRequest { Name = "ecg2af" });
@@ -191,21 +201,25 @@ public sealed class ObservedCluster : IAsyncLifetime
         for (var i = 30; i < 32; i++)
         {
             await SendAsync(i, "oip server metadata", () => new HttpRequestMessage(HttpMethod.Get, new Uri(gateway, "/v2")));
-            await SendAsync(i, "oip model metadata", () => new HttpRequestMessage(HttpMethod.Get, new Uri(gateway, "/v2/models/ecg2af")));
-            await SendAsync(i, "oip infer", () =>
-            {
-                var request = new HttpRequestMessage(HttpMethod.Post, new Uri(gateway, "/v2/models/ecg2af/infer"))
-                {
-                    Content = new ByteArrayContent(new byte[5000 * 12 * 4]),
-                };
-                request.Headers.Add("Inference-Header-Content-Length", "0");
-                request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-                return request;
-            });
+            await SendAsync(i, "oip model metadata", () => Cluster.ApiKey.Authorize(new HttpRequestMessage(HttpMethod.Get, new Uri(gateway, "/v2/models/ecg2af"))));
+            await SendAsync(i, "oip infer", () => Cluster.ApiKey.Authorize(ZeroInference(gateway)));
         }
 
         // The same protocol over gRPC through the gateway's h2c listener (stubs generated here from protos/).
         await SendGrpcTrafficAsync();
+        // A wrong key (its text carries the token): 401 at the gateway, and the text must appear nowhere.
+        await SendAsync(33, "wrong key", () =>
+        {
+            var request = ZeroInference(gateway);
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", WrongKey);
+            return request;
+        });
+        await SendAsync(34, "wrong key", () =>
+        {
+            var request = ZeroInference(gateway);
+            request.Headers.Add("X-Api-Key", WrongKey);
+            return request;
+        });
 
         // A deadline that passes before compute: 504, never computed.
         await SendAsync(40, "deadline", () =>
@@ -235,6 +249,21 @@ public sealed class ObservedCluster : IAsyncLifetime
         }
     }
 
+    /// <summary>A key no configuration holds, carrying <see cref="Token"/>.</summary>
+    public static string WrongKey => $"e2a_{Token}NotAKeyAtAll";
+
+    /// <summary>Raw binary OIP inference of one all-zero input (5000 × 12 FP32).</summary>
+    private static HttpRequestMessage ZeroInference(Uri gateway)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, new Uri(gateway, "/v2/models/ecg2af/infer"))
+        {
+            Content = new ByteArrayContent(new byte[5000 * 12 * 4]),
+        };
+        request.Headers.Add("Inference-Header-Content-Length", "0");
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        return request;
+    }
+
     private async Task SendAsync(int client, string what, Func<HttpRequestMessage> request)
     {
         using var http = LoopbackClients.Create(LoopbackClients.Address(client), TimeSpan.FromSeconds(120));
@@ -249,7 +278,7 @@ public sealed class ObservedCluster : IAsyncLifetime
     /// <summary>Waits until every worker has scanned and refused <paramref name="version"/> (503 on its ready endpoint, not 404).</summary>
     private async Task WaitUntilRefusedAsync(string version)
     {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        using var http = Cluster.ApiKey.Authorize(new HttpClient { Timeout = TimeSpan.FromSeconds(5) });
         var watch = Stopwatch.StartNew();
         foreach (var worker in Cluster.WorkerUrls)
         {

@@ -46,7 +46,7 @@ public class GrpcThroughGatewayTests(ClusterFixture fixture, ITestOutputHelper o
         Assert.Equal([-1L, 5000, 12], input.Shape);
         Assert.NotEmpty(metadata.Outputs);
 
-        using var http = new HttpClient();
+        using var http = fixture.Cluster.ApiKey.Authorize(new HttpClient());
         var tensors = new List<float[]>();
         foreach (var record in Records)
         {
@@ -78,7 +78,7 @@ public class GrpcThroughGatewayTests(ClusterFixture fixture, ITestOutputHelper o
     [Fact]
     public async Task SixtyFourConcurrentCallsOnOneChannel_AllSucceed()
     {
-        using var http = new HttpClient();
+        using var http = fixture.Cluster.ApiKey.Authorize(new HttpClient());
         var tensor = await PreprocessAsync(http, Records[0]);
         using var channel = Channel(IPAddress.Loopback);
         var client = new GRPCInferenceService.GRPCInferenceServiceClient(channel);
@@ -232,12 +232,46 @@ public class GrpcThroughGatewayTests(ClusterFixture fixture, ITestOutputHelper o
         Assert.NotNull(limited.Trailers.GetValue("grpc-retry-pushback-ms"));
     }
 
-    private GrpcChannel Channel(IPAddress source) =>
-        GrpcChannel.ForAddress(GrpcGateway, new GrpcChannelOptions
+    /// <summary>A channel from <paramref name="source"/> whose calls send the cluster's key as a user would
+    /// (metadata <c>authorization: Bearer</c>), or no key at all.</summary>
+    private GrpcChannel Channel(IPAddress source, bool withKey = true)
+    {
+        var key = fixture.Cluster.ApiKey.Key;
+        return GrpcChannel.ForAddress(GrpcGateway, new GrpcChannelOptions
         {
             HttpHandler = LoopbackClients.CreateHandler(source, maxConnections: 1),
             MaxReceiveMessageSize = 16 * 1024 * 1024,
+            Credentials = withKey
+                ? ChannelCredentials.Create(ChannelCredentials.Insecure, CallCredentials.FromInterceptor((_, metadata) =>
+                {
+                    metadata.Add("authorization", "Bearer " + key);
+                    return Task.CompletedTask;
+                }))
+                : ChannelCredentials.Insecure,
+            UnsafeUseInsecureChannelCallCredentials = withKey,
         });
+    }
+
+    [Fact]
+    public async Task NoKeyOrWrongKey_ModelInferUnauthenticated_ProbesStillOpen()
+    {
+        using var anonymous = Channel(IPAddress.Loopback, withKey: false);
+        var client = new GRPCInferenceService.GRPCInferenceServiceClient(anonymous);
+        Assert.True((await client.ServerLiveAsync(new ServerLiveRequest())).Live);
+
+        var request = new ModelInferRequest { ModelName = Model };
+        var input = new ModelInferRequest.Types.InferInputTensor { Name = "input_ecg_5000_std_continuous", Datatype = "FP32" };
+        input.Shape.AddRange([1, 5000, 12]);
+        request.Inputs.Add(input);
+        request.RawInputContents.Add(ByteString.CopyFrom(new byte[5000 * 12 * 4]));
+        var noKey = await Assert.ThrowsAsync<RpcException>(() => client.ModelInferAsync(request).ResponseAsync);
+        Assert.Equal(StatusCode.Unauthenticated, noKey.StatusCode);
+
+        var wrong = new Metadata { { "authorization", "Bearer e2a_not-a-key-of-this-cluster" } };
+        var wrongKey = await Assert.ThrowsAsync<RpcException>(() => client.ModelInferAsync(request, wrong).ResponseAsync);
+        Assert.Equal(StatusCode.Unauthenticated, wrongKey.StatusCode);
+        Assert.DoesNotContain("not-a-key", wrongKey.Status.Detail, StringComparison.Ordinal);
+    }
 
     /// <summary>A cheap call that reaches a worker; the worker names itself in the response headers.</summary>
     private static async Task<string?> WorkerOfAsync(GRPCInferenceService.GRPCInferenceServiceClient client)

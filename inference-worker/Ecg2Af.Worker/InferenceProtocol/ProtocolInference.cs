@@ -119,6 +119,12 @@ internal sealed class ProtocolInference(
             ["layout"] = input.Layout,
             ["notice"] = Notices.For(signature),
         };
+        if (served.Model.Graph.Rewrite is { } rewrite)
+        {
+            parameters["graph_rewrite"] = rewrite;
+            parameters["served_graph_sha256"] = served.Model.Graph.Sha256;
+        }
+
         if (signature.Provenance.Decoder is { } decoder)
         {
             parameters["decoder"] = decoder;

@@ -16,7 +16,7 @@ namespace Ecg2Af.Worker.InferenceProtocol.Grpc;
 /// a request out of its lane when the client goes away. Errors: INVALID_ARGUMENT, NOT_FOUND, UNAVAILABLE (with
 /// <c>retry-after</c> and <c>grpc-retry-pushback-ms</c> trailers), DEADLINE_EXCEEDED, INTERNAL.
 /// </summary>
-internal sealed class GrpcInferenceService(ProtocolInference inference) : GRPCInferenceService.GRPCInferenceServiceBase
+internal sealed class GrpcInferenceService(ProtocolInference inference, WarmUpHost warmUp) : GRPCInferenceService.GRPCInferenceServiceBase
 {
     public const string Endpoint = "grpc_infer";
 
@@ -24,10 +24,11 @@ internal sealed class GrpcInferenceService(ProtocolInference inference) : GRPCIn
         Task.FromResult(new ServerLiveResponse { Live = true });
 
     public override Task<ServerReadyResponse> ServerReady(ServerReadyRequest request, ServerCallContext context) =>
-        Task.FromResult(new ServerReadyResponse { Ready = ModelReadyHealthCheck.IsReady(inference.Catalog, inference.Scheduler) });
+        Task.FromResult(new ServerReadyResponse { Ready = ModelReadyHealthCheck.IsReady(inference.Catalog, inference.Scheduler, warmUp) });
 
     public override Task<ModelReadyResponse> ModelReady(ModelReadyRequest request, ServerCallContext context)
     {
+        RequireKey(context);
         try
         {
             return Task.FromResult(new ModelReadyResponse { Ready = inference.IsModelReady(request.Name, request.Version) });
@@ -47,6 +48,7 @@ internal sealed class GrpcInferenceService(ProtocolInference inference) : GRPCIn
 
     public override Task<ModelMetadataResponse> ModelMetadata(ModelMetadataRequest request, ServerCallContext context)
     {
+        RequireKey(context);
         try
         {
             var metadata = inference.Describe(request.Name, request.Version);
@@ -64,6 +66,7 @@ internal sealed class GrpcInferenceService(ProtocolInference inference) : GRPCIn
 
     public override async Task<ModelInferResponse> ModelInfer(ModelInferRequest request, ServerCallContext context)
     {
+        RequireKey(context);
         var started = Stopwatch.GetTimestamp();
         var cancellationToken = context.CancellationToken;
         try
@@ -164,5 +167,19 @@ internal sealed class GrpcInferenceService(ProtocolInference inference) : GRPCIn
         var result = new ModelMetadataResponse.Types.TensorMetadata { Name = tensor.Name, Datatype = tensor.Datatype };
         result.Shape.AddRange(tensor.Shape);
         return result;
+    }
+
+    /// <summary>
+    /// Model calls need a caller: a key the worker verified itself, or the key id the gateway forwarded from a trusted
+    /// proxy (<see cref="Security.CallerIdentityMiddleware"/> sets it; the service is mapped with an optional key, so
+    /// the server probes stay open as they are at the gateway).
+    /// </summary>
+    private static void RequireKey(ServerCallContext context)
+    {
+        if (Security.Caller.KeyIdOf(context.GetHttpContext()) is null)
+        {
+            throw new RpcException(new Status(StatusCode.Unauthenticated,
+                "This call needs an API key: send metadata 'authorization: Bearer <key>'."));
+        }
     }
 }

@@ -1,3 +1,4 @@
+using Ecg2Af.Worker.Security;
 using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
@@ -55,7 +56,7 @@ internal static class GrpcServing
 
     public static WebApplication MapGrpcInference(this WebApplication app)
     {
-        app.MapGrpcService<GrpcInferenceService>();
+        app.MapGrpcService<GrpcInferenceService>().AcceptApiKey(Ecg2Af.Security.ApiKeyScopes.Predict);
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
         return app;
