@@ -110,12 +110,19 @@ internal sealed class WarmUpHost(
         throw last ?? new HttpRequestException("the worker listens on no plain HTTP address");
     }
 
+    /// <summary>The caller id warm-up requests carry (what their audit records name).</summary>
+    public const string WarmUpKeyId = "worker-warm-up";
+
     private static async Task PostAsync(HttpClient client, Uri uri, byte[] body, CancellationToken cancellationToken)
     {
         using var content = new ByteArrayContent(body);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
         using var request = new HttpRequestMessage(HttpMethod.Post, uri) { Content = content };
         request.Headers.Add("Inference-Header-Content-Length", "0");
+
+        // The worker calling itself over loopback is a trusted proxy: it names itself as the caller, so the route's
+        // key check lets it through and its audit records say they were the warm-up.
+        request.Headers.Add(Ecg2Af.Security.ApiKeyCredentials.KeyIdHeader, WarmUpKeyId);
 
         // Stat: a held batch (Serving:MaxQueueDelayMs) never keeps it waiting, and routine lanes stay free for clients.
         request.Headers.Add("X-Ecg2Af-Priority", "stat");
