@@ -1,5 +1,5 @@
-using Ecg2Af.Worker.Security;
 using System.ComponentModel.DataAnnotations;
+using Ecg2Af.Worker.Security;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace Ecg2Af.Worker.InferenceProtocol.Grpc;
