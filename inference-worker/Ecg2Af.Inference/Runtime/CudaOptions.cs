@@ -43,12 +43,6 @@ public sealed class CudaOptions
     /// </summary>
     public bool IoBinding { get; set; } = true;
 
-    /// <summary>
-    /// Capture one CUDA graph per allowed batch size and replay it (<c>enable_cuda_graph</c>): inputs and outputs live
-    /// in fixed device buffers. Needs <see cref="IoBinding"/>; every node must run on CUDA.
-    /// </summary>
-    public bool CudaGraphs { get; set; }
-
     /// <summary>The ONNX Runtime provider options these settings stand for.</summary>
     public Dictionary<string, string> ProviderOptions(int deviceId)
     {
@@ -67,11 +61,6 @@ public sealed class CudaOptions
         if (MemoryLimitMiB > 0)
         {
             options["gpu_mem_limit"] = (MemoryLimitMiB * 1024 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        }
-
-        if (CudaGraphs)
-        {
-            options["enable_cuda_graph"] = "1";
         }
 
         return options;

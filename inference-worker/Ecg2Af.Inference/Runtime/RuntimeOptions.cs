@@ -69,16 +69,6 @@ public sealed class RuntimeOptions : IValidatableObject
         }
 
         Validator.TryValidateObject(Cuda, new ValidationContext(Cuda), results, validateAllProperties: true);
-        if (Cuda.CudaGraphs && !Cuda.IoBinding)
-        {
-            results.Add(new ValidationResult("Model:Runtime:Cuda:CudaGraphs needs Model:Runtime:Cuda:IoBinding (graphs replay fixed buffers).", [nameof(Cuda)]));
-        }
-
-        if (Cuda.CudaGraphs && ExecutionProvider == ExecutionProviderPreference.Cpu)
-        {
-            results.Add(new ValidationResult("Model:Runtime:Cuda:CudaGraphs is set but ExecutionProvider is Cpu.", [nameof(Cuda)]));
-        }
-
         return results;
     }
 }

@@ -288,6 +288,14 @@ public sealed class InferenceProtocolTests(TwoModelWorkerFixture fixture) : ICla
         Assert.Equal(before + 1, await fixture.Worker.MetricAsync("ecg2af_inference_requests_total", "model=\"ecg2af\"", "outcome=\"success\""));
         Assert.Equal(1, await fixture.Worker.MetricAsync("ecg2af_model_info", "model=\"ecg2af\"", "version=\"1\"", $"execution_provider=\"{HostCapability.ExpectedProvider}\""));
         Assert.Equal(1, await fixture.Worker.MetricAsync("ecg2af_model_info", "model=\"ecgcnnx\"", "weights=\"imported\""));
+        Assert.Equal(1, await fixture.Worker.MetricAsync("ecg2af_model_sessions", "model=\"ecg2af\"", $"execution_provider=\"{HostCapability.ExpectedProvider}\""));
+        // The fallback counter, by reason: 1 for this host's reason (none on a CUDA host), 0 for every other reason.
+        Assert.Equal(HostCapability.ExpectedFallback is null ? 0 : 1, await fixture.Worker.MetricAsync("ecg2af_execution_provider_fallbacks_total", "model=\"ecg2af\""));
+        if (HostCapability.ExpectedFallback is { } reason)
+        {
+            Assert.Equal(1, await fixture.Worker.MetricAsync("ecg2af_execution_provider_fallbacks_total", "model=\"ecg2af\"", $"reason=\"{reason}\""));
+            Assert.Contains($"runs on the CPU although CUDA was allowed ({reason})", fixture.Worker.Process.Output, StringComparison.Ordinal);
+        }
         Assert.True(await fixture.Worker.MetricAsync("ecg2af_inference_queue_duration_seconds_count", "priority=\"stat\"") >= 1);
         Assert.True(await fixture.Worker.MetricAsync("ecg2af_inference_batch_size_count", "model=\"ecg2af\"") >= 1);
         Assert.True(await fixture.Worker.MetricAsync("ecg2af_inference_request_duration_seconds_count", "endpoint=\"v2_infer\"") >= 1);
