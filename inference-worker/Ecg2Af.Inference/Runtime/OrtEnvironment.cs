@@ -42,7 +42,8 @@ public static class OrtEnvironment
     /// <summary>True when this process created the environment (with the log routed); false when something else had.</summary>
     public static bool RoutesNativeLog { get; private set; }
 
-    internal static void EnsureCreated() => _ = Instance.Value;
+    /// <summary>Creates the environment (log routed) if nothing has yet.</summary>
+    public static void EnsureCreated() => _ = Instance.Value;
 
     /// <summary>
     /// Collects the native log entries written on this thread until the scope is disposed (ONNX Runtime logs a
