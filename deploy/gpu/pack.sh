@@ -31,7 +31,7 @@ rm -rf "$out"
 mkdir -p "$stage"
 publish() {
   echo "== publish $1 -> $2"
-  dotnet publish "$root/$1" -c Release -r linux-x64 --self-contained -p:OrtFlavor=Gpu -p:DebugType=none -nologo -v quiet -o "$stage/$2"
+  dotnet publish "$root/$1" -c Release -r linux-x64 --self-contained -p:OrtFlavor=Gpu -p:DebugType=none -p:ErrorOnDuplicatePublishOutputFiles=false -nologo -v quiet -o "$stage/$2"
   # TensorRT is not used (and needs libnvinfer); the CUDA provider stays.
   rm -f "$stage/$2"/libonnxruntime_providers_tensorrt.so "$stage/$2"/*.pdb
 }

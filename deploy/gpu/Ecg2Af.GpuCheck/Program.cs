@@ -50,8 +50,28 @@ root.SetAction(parse =>
     var report = new Report(cuda ? "cuda" : "cpu (program check; no GPU)");
     var memoryBefore = Gpu.Memory();
 
-    // 1. Placement, from ONNX Runtime's own profile.
     var runtime = new RuntimeOptions { ExecutionProvider = cuda ? ExecutionProviderPreference.Cuda : ExecutionProviderPreference.Cpu };
+
+    // The served runner first: on a machine where CUDA cannot run, this is where the worker would refuse, with the
+    // classified reason.
+    var batching = new BatchShapes(sweepSizes[^1], sweepSizes);
+    var loadStart = Stopwatch.GetTimestamp();
+    OnnxModelRunner checkedRunner;
+    try
+    {
+        checkedRunner = OnnxModelRunner.Load(onnx, signature, runtime.WithBatching(batching));
+    }
+    catch (ModelLoadException e)
+    {
+        Console.Error.WriteLine($"ecg2af-gpucheck: the session cannot run: {e.Message}");
+        return 4;
+    }
+
+    using var served = checkedRunner;
+    var loadTime = Stopwatch.GetElapsedTime(loadStart);
+    using var reference = OnnxModelRunner.Load(onnx, signature, new RuntimeOptions { ExecutionProvider = ExecutionProviderPreference.Cpu });
+
+    // 1. Placement, from ONNX Runtime's own profile.
     var placement = Placement.Measure(onnx, signature, runtime, cuda, outFolder);
     report.Placement(placement, cuda ? "CUDAExecutionProvider" : "CPUExecutionProvider");
 
@@ -62,11 +82,6 @@ root.SetAction(parse =>
         throw new InvalidOperationException($"No readable ECG under {parse.GetValue(samples)}.");
     }
 
-    var batching = new BatchShapes(sweepSizes[^1], sweepSizes);
-    using var reference = OnnxModelRunner.Load(onnx, signature, new RuntimeOptions { ExecutionProvider = ExecutionProviderPreference.Cpu });
-    var loadStart = Stopwatch.GetTimestamp();
-    using var checkedRunner = OnnxModelRunner.Load(onnx, signature, runtime.WithBatching(batching));
-    var loadTime = Stopwatch.GetElapsedTime(loadStart);
     if (checkedRunner.ExecutionProvider != (cuda ? OnnxModelRunner.Cuda : OnnxModelRunner.Cpu))
     {
         throw new InvalidOperationException($"The checked session runs on {checkedRunner.ExecutionProvider}.");

@@ -145,7 +145,7 @@ public sealed class OnnxModelRunner : IDisposable
         // loader's reason, which tells a missing driver from a missing CUDA/cuDNN library.
         var combined = new InvalidOperationException(string.Join(" | ", lines.Prepend(exception.Message)));
         var classified = ProviderFallback.Classify(exception is EntryPointNotFoundException ? exception : combined);
-        return classified with { Detail = Trim($"{FirstLine(exception.Message)} ({FirstLine(lines[^1])})") };
+        return classified with { Detail = ProviderFallback.Summary(string.Join(" | ", lines.Prepend(exception.Message))) };
     }
 
     /// <summary>Runs a batch. <paramref name="input"/> holds <paramref name="batchSize"/> inputs back to back.</summary>
@@ -316,7 +316,17 @@ public sealed class OnnxModelRunner : IDisposable
             log = [.. capture.Entries];
         }
 
-        var runner = new OnnxModelRunner(session, signature, useCuda ? Cuda : Cpu, fallback, options, log);
+        OnnxModelRunner runner;
+        try
+        {
+            runner = new OnnxModelRunner(session, signature, useCuda ? Cuda : Cpu, fallback, options, log);
+        }
+        catch
+        {
+            session.Dispose();
+            throw;
+        }
+
         try
         {
             runner.CheckGraphMatchesSignature();

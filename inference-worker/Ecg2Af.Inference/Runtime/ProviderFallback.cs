@@ -23,7 +23,7 @@ public enum FallbackReason
 }
 
 /// <summary>A CUDA session that did not come up: the classified reason and ONNX Runtime's own first line about it.</summary>
-public sealed record ProviderFallback(FallbackReason Reason, string Detail)
+public sealed partial record ProviderFallback(FallbackReason Reason, string Detail)
 {
     /// <summary>The reason as a metric label and metadata value: <c>library_missing</c>, <c>out_of_memory</c>, …</summary>
     public string Label => Labels.Of(Reason);
@@ -84,11 +84,30 @@ public sealed record ProviderFallback(FallbackReason Reason, string Detail)
     private static bool Has(string text, params string[] needles) =>
         needles.Any(n => text.Contains(n, StringComparison.OrdinalIgnoreCase));
 
-    private static string Summary(string text)
+    /// <summary>
+    /// The informative part of ONNX Runtime's text: the library and the loader's reason when a provider library did
+    /// not load, otherwise the first line without ONNX Runtime's source-location prefix.
+    /// </summary>
+    public static string Summary(string text)
     {
+        ArgumentNullException.ThrowIfNull(text);
+        var load = LoadFailure().Match(text);
+        if (load.Success)
+        {
+            return Cap($"cannot load {Path.GetFileName(load.Groups[1].Value)}: {load.Groups[2].Value.Trim()}");
+        }
+
         var line = text.Split('\n', 2)[0].Trim();
-        return line.Length > 300 ? line[..300] : line;
+        return Cap(SourcePrefix().Replace(line, ""));
     }
+
+    private static string Cap(string line) => line.Length > 300 ? line[..300] : line;
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"Failed to load library (\S+) with error: ([^|\n]+)")]
+    private static partial System.Text.RegularExpressions.Regex LoadFailure();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\S+\.(cc|h|cpp):\d+ .*?\[ONNXRuntimeError\] : \d+ : \w+ : ")]
+    private static partial System.Text.RegularExpressions.Regex SourcePrefix();
 
     private static class Labels
     {
