@@ -3,7 +3,9 @@
 # no network: self-contained linux-x64 publishes (ONNX Runtime's GPU package) of the check program, the worker and
 # the load tool, plus the real ECG samples from ../shared, in one zstd archive split into parts.
 #
-#   deploy/gpu/pack.sh [--part-size 60M] [--level 19] [--out deploy/gpu/.pack]
+#   deploy/gpu/pack.sh [--part-size 56M] [--level 15] [--out deploy/gpu/.pack] [--reuse-stage]
+#
+# --reuse-stage skips the publishes when an earlier run left them (a run that failed after publishing).
 #
 # Identical files of the three publishes (the .NET runtime, ONNX Runtime's 284 MB CUDA provider) are hard-linked
 # before tar, so the archive holds each once. It prints the total size and the parts; deploy/gpu/README.md says how
@@ -12,13 +14,15 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
 out=$root/deploy/gpu/.pack
-part_size=60M
-level=19
+part_size=56M
+level=15
+reuse=0
 while [ $# -gt 0 ]; do
   case $1 in
     --part-size) part_size=$2; shift 2 ;;
     --level) level=$2; shift 2 ;;
     --out) out=$(realpath -m "$2"); shift 2 ;;
+    --reuse-stage) reuse=1; shift ;;
     *) echo "pack.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -27,6 +31,9 @@ shared=$(realpath -m "$root/../shared")
 command -v zstd >/dev/null || { echo "pack.sh: zstd is needed (apt-get install zstd)" >&2; exit 1; }
 
 stage=$out/stage
+if [ "$reuse" = 1 ] && [ -f "$stage/gpucheck/ecg2af-gpucheck" ]; then
+  echo "== reusing the publishes in $stage"
+else
 rm -rf "$out"
 mkdir -p "$stage"
 publish() {
@@ -42,11 +49,27 @@ publish loadtests/Ecg2Af.LoadTests/Ecg2Af.LoadTests.csproj load
 cp -r "$shared/ecg-samples" "$stage/ecg-samples"
 cp "$root/deploy/gpu/check.sh" "$stage/check.sh"
 git -C "$root" rev-parse --short HEAD > "$stage/COMMIT" 2>/dev/null || echo unknown > "$stage/COMMIT"
+fi
 
 # Hard-link identical files (tar then stores each content once).
-( cd "$stage" && find . -type f -size +32k -print0 | xargs -0 sha256sum | sort | awk '
-    { if ($1 == last) { printf "%s\0%s\0", first, $2 } else { last = $1; first = $2 } }' |
-  xargs -0 -r -n 2 ln -f )
+python3 - "$stage" <<'PY'
+import hashlib, os, sys
+seen = {}
+for folder, _, files in os.walk(sys.argv[1]):
+    for name in sorted(files):
+        path = os.path.join(folder, name)
+        if os.path.islink(path) or os.path.getsize(path) < 32768:
+            continue
+        with open(path, "rb") as f:
+            digest = hashlib.sha256(f.read()).hexdigest()
+        if digest in seen:
+            mode = os.stat(path).st_mode
+            os.remove(path)
+            os.link(seen[digest], path)
+            os.chmod(path, mode | os.stat(seen[digest]).st_mode)
+        else:
+            seen[digest] = path
+PY
 unpacked=$(du -sb --count-links "$stage" | cut -f1)
 unique=$(du -sb "$stage" | cut -f1)
 
