@@ -102,14 +102,13 @@ public sealed class ServedVersion : IInferenceTarget, IDisposable
                     $"model.json names {model.Name} version {model.Version}, but it lives in {expectedName}/{expectedVersion}.");
             }
 
-            var onnxPath = Path.Combine(directory, ModelFiles.Onnx);
             if (model.Runner.ExecutionProvider == OnnxModelRunner.Cuda)
             {
                 // Every session must land where session 0 did. If a later one cannot run on CUDA (out of GPU memory,
                 // say), Auto moves the whole version to the CPU and Cuda refuses it: a version never serves a mix.
                 for (var i = 1; i < sessions; i++)
                 {
-                    var runner = OnnxModelRunner.TryLoadOnCuda(onnxPath, model.Signature, options, out var failure);
+                    var runner = OnnxModelRunner.TryLoadOnCuda(model.Graph.Bytes, ModelFiles.Onnx, model.Signature, options, out var failure);
                     if (runner is null)
                     {
                         var reason = failure! with { Detail = $"session {i + 1} of {sessions}: {failure.Detail}" };
@@ -122,10 +121,10 @@ public sealed class ServedVersion : IInferenceTarget, IDisposable
 
                         for (var j = 0; j < sessions; j++)
                         {
-                            runners.Add(OnnxModelRunner.LoadOnCpu(onnxPath, model.Signature, options, reason));
+                            runners.Add(OnnxModelRunner.LoadOnCpu(model.Graph.Bytes, ModelFiles.Onnx, model.Signature, options, reason));
                         }
 
-                        model = new LoadedModel(model.Directory, model.Signature, runners[0], model.OnnxSha256);
+                        model = new LoadedModel(model.Directory, model.Signature, runners[0], model.OnnxSha256, model.Graph);
                         break;
                     }
 
@@ -136,7 +135,7 @@ public sealed class ServedVersion : IInferenceTarget, IDisposable
             {
                 for (var i = 1; i < sessions; i++)
                 {
-                    runners.Add(OnnxModelRunner.LoadOnCpu(onnxPath, model.Signature, options, model.Runner.Fallback));
+                    runners.Add(OnnxModelRunner.LoadOnCpu(model.Graph.Bytes, ModelFiles.Onnx, model.Signature, options, model.Runner.Fallback));
                 }
             }
 

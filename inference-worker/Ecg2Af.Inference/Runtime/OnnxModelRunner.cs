@@ -80,16 +80,24 @@ public sealed class OnnxModelRunner : IDisposable
     /// cannot run; <c>Auto</c> falls back to the CPU with the reason in <see cref="Fallback"/>. Throws
     /// <see cref="ModelLoadException"/> when the model cannot serve.
     /// </summary>
-    public static OnnxModelRunner Load(string modelPath, ModelSignature signature, RuntimeOptions options)
+    public static OnnxModelRunner Load(string modelPath, ModelSignature signature, RuntimeOptions options) =>
+        Load(File.ReadAllBytes(modelPath), Path.GetFileName(modelPath), signature, options);
+
+    /// <summary>
+    /// As <see cref="Load(string, ModelSignature, RuntimeOptions)"/>, from the graph's bytes (for example one rewritten by
+    /// <see cref="Onnx.Conv1DTo2D"/>); <paramref name="modelName"/> names it in error messages.
+    /// </summary>
+    public static OnnxModelRunner Load(byte[] model, string modelName, ModelSignature signature, RuntimeOptions options)
     {
+        ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(signature);
         ArgumentNullException.ThrowIfNull(options);
         if (options.ExecutionProvider == ExecutionProviderPreference.Cpu)
         {
-            return LoadOnCpu(modelPath, signature, options, fallback: null);
+            return LoadOnCpu(model, modelName, signature, options, fallback: null);
         }
 
-        var runner = TryLoadOnCuda(modelPath, signature, options, out var fallback);
+        var runner = TryLoadOnCuda(model, modelName, signature, options, out var fallback);
         if (runner is not null)
         {
             return runner;
@@ -100,12 +108,13 @@ public sealed class OnnxModelRunner : IDisposable
             throw new ModelLoadException($"CUDA was required (Model:Runtime:ExecutionProvider=Cuda) but cannot run: {fallback}");
         }
 
-        return LoadOnCpu(modelPath, signature, options, fallback);
+        return LoadOnCpu(model, modelName, signature, options, fallback);
     }
 
     /// <summary>A session on CUDA, or null with the classified reason it could not run there.</summary>
-    public static OnnxModelRunner? TryLoadOnCuda(string modelPath, ModelSignature signature, RuntimeOptions options, out ProviderFallback? failure)
+    public static OnnxModelRunner? TryLoadOnCuda(byte[] model, string modelName, ModelSignature signature, RuntimeOptions options, out ProviderFallback? failure)
     {
+        ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(signature);
         ArgumentNullException.ThrowIfNull(options);
         OrtEnvironment.EnsureCreated();
@@ -113,7 +122,7 @@ public sealed class OnnxModelRunner : IDisposable
         try
         {
             failure = null;
-            return Create(modelPath, signature, options, useCuda: true, fallback: null);
+            return Create(model, modelName, signature, options, useCuda: true, fallback: null);
         }
         catch (Exception e) when (IsCudaFailure(e))
         {
@@ -123,13 +132,22 @@ public sealed class OnnxModelRunner : IDisposable
     }
 
     /// <summary>A session on the CPU provider (CUDA is never touched), recording <paramref name="fallback"/> as the reason it is there.</summary>
-    public static OnnxModelRunner LoadOnCpu(string modelPath, ModelSignature signature, RuntimeOptions options, ProviderFallback? fallback)
+    public static OnnxModelRunner LoadOnCpu(byte[] model, string modelName, ModelSignature signature, RuntimeOptions options, ProviderFallback? fallback)
     {
+        ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(signature);
         ArgumentNullException.ThrowIfNull(options);
         OrtEnvironment.EnsureCreated();
-        return Create(modelPath, signature, options, useCuda: false, fallback);
+        return Create(model, modelName, signature, options, useCuda: false, fallback);
     }
+
+    /// <summary>As <see cref="LoadOnCpu(byte[], string, ModelSignature, RuntimeOptions, ProviderFallback?)"/>, from a file.</summary>
+    public static OnnxModelRunner LoadOnCpu(string modelPath, ModelSignature signature, RuntimeOptions options, ProviderFallback? fallback) =>
+        LoadOnCpu(File.ReadAllBytes(modelPath), Path.GetFileName(modelPath), signature, options, fallback);
+
+    /// <summary>As <see cref="TryLoadOnCuda(byte[], string, ModelSignature, RuntimeOptions, out ProviderFallback?)"/>, from a file.</summary>
+    public static OnnxModelRunner? TryLoadOnCuda(string modelPath, ModelSignature signature, RuntimeOptions options, out ProviderFallback? failure) =>
+        TryLoadOnCuda(File.ReadAllBytes(modelPath), Path.GetFileName(modelPath), signature, options, out failure);
 
     /// <summary>A CUDA failure, classified from the exception and the native log lines written while it happened.</summary>
     public static ProviderFallback Classify(Exception exception, IReadOnlyList<NativeLogEntry> nativeLog)
@@ -280,7 +298,7 @@ public sealed class OnnxModelRunner : IDisposable
         }
     }
 
-    private static OnnxModelRunner Create(string modelPath, ModelSignature signature, RuntimeOptions options, bool useCuda, ProviderFallback? fallback)
+    private static OnnxModelRunner Create(byte[] model, string modelName, ModelSignature signature, RuntimeOptions options, bool useCuda, ProviderFallback? fallback)
     {
         using var sessionOptions = new SessionOptions
         {
@@ -306,11 +324,11 @@ public sealed class OnnxModelRunner : IDisposable
         {
             try
             {
-                session = new InferenceSession(modelPath, sessionOptions);
+                session = new InferenceSession(model, sessionOptions);
             }
             catch (OnnxRuntimeException e) when (!useCuda || ModelErrors.Any(code => e.Message.Contains(code, StringComparison.Ordinal)))
             {
-                throw new ModelLoadException($"ONNX Runtime cannot load {Path.GetFileName(modelPath)}: {FirstLine(e.Message)}", e);
+                throw new ModelLoadException($"ONNX Runtime cannot load {modelName}: {FirstLine(e.Message)}", e);
             }
 
             log = [.. capture.Entries];

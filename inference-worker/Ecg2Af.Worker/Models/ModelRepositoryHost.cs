@@ -65,7 +65,7 @@ internal sealed class RepositoryEventLog(ILogger<ModelCatalog> logger) : IReposi
 
         ServingMetrics.VersionLoaded(version);
         logger.ModelLoaded(version.ModelName, version.ModelVersion, version.Signature.Provenance.Weights, version.ExecutionProvider,
-            version.Sessions, version.Model.OnnxSha256, (long)version.LoadTime.TotalMilliseconds);
+            version.Sessions, version.Model.OnnxSha256, version.Model.Graph.Describe(), version.Model.Graph.Sha256, (long)version.LoadTime.TotalMilliseconds);
         var sizes = version.PaddedBatchSizes is { } padded ? string.Join(",", padded) : "1 (every size runs unpadded)";
         for (var s = 0; s < version.SessionProviders.Count; s++)
         {
