@@ -29,6 +29,9 @@ public sealed partial class ServiceProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The exit code once the process has exited; null while it runs.</summary>
+    public int? ExitCode => _process.HasExited ? _process.ExitCode : null;
+
     /// <summary>Everything the process wrote to stdout and stderr so far, for diagnostics.</summary>
     public string Output => string.Join(Environment.NewLine, _output);
 

@@ -53,7 +53,11 @@ public class PredictionThroughGatewayTests(ClusterFixture fixture)
 
         var model = root.GetProperty("model");
         Assert.Equal("stand-in", model.GetProperty("weights").GetString());
-        Assert.Equal("cpu", model.GetProperty("execution_provider").GetString());
+        // The provider the answering worker's own metadata reports, and the one this host can run.
+        var worker = fixture.Cluster.WorkerUrls[int.Parse(response.Headers.GetValues("X-Ecg2Af-Worker").Single()["worker-".Length..], System.Globalization.CultureInfo.InvariantCulture)];
+        using var metadata = JsonDocument.Parse(await Client.GetStringAsync(new Uri(worker, "/v2/models/ecg2af")));
+        Assert.Equal(metadata.RootElement.GetProperty("parameters").GetProperty("execution_provider").GetString(), model.GetProperty("execution_provider").GetString());
+        Assert.Equal(HostCapability.ExpectedProvider, model.GetProperty("execution_provider").GetString());
         Assert.Equal(64, model.GetProperty("sha256").GetString()!.Length);
         Assert.Contains("not clinically meaningful", root.GetProperty("notice").GetString(), StringComparison.Ordinal);
 

@@ -23,6 +23,8 @@ public sealed class ServedVersion : IInferenceTarget, IDisposable
     {
         Model = model;
         _sessions = sessions;
+        SessionProviders = sessions.Select(s => s.ExecutionProvider).ToArray();
+        ExecutionProvider = SessionProviders.Distinct().Count() == 1 ? SessionProviders[0] : "mixed";
         OutputSizes = model.Signature.Outputs.Select(o => o.Size).ToArray();
     }
 
@@ -37,8 +39,26 @@ public sealed class ServedVersion : IInferenceTarget, IDisposable
 
     public string Directory => Model.Directory;
 
-    /// <summary><c>cuda</c> or <c>cpu</c>.</summary>
-    public string ExecutionProvider => Model.Runner.ExecutionProvider;
+    /// <summary>
+    /// <c>cuda</c> or <c>cpu</c>: the provider every session runs on (<see cref="Load"/> makes them agree); <c>mixed</c>
+    /// if they ever did not.
+    /// </summary>
+    public string ExecutionProvider { get; }
+
+    /// <summary>Each session's provider, in loop order.</summary>
+    public IReadOnlyList<string> SessionProviders { get; }
+
+    /// <summary>Why the version runs on the CPU although CUDA was allowed; null otherwise.</summary>
+    public ProviderFallback? Fallback => _sessions.Select(s => s.Fallback).FirstOrDefault(f => f is not null);
+
+    /// <summary>The sizes batches are padded up to (null: none), the same on every session.</summary>
+    public IReadOnlyList<int>? PaddedBatchSizes => Model.Runner.PaddedBatchSizes;
+
+    /// <summary>True when the sessions run through IOBinding with pinned host buffers.</summary>
+    public bool UsesIoBinding => Model.Runner.UsesIoBinding;
+
+    /// <summary>ONNX Runtime's node-placement warnings from any session.</summary>
+    public IReadOnlyList<string> PlacementWarnings => _sessions.SelectMany(s => s.PlacementWarnings).Distinct().ToArray();
 
     public int InputLength => Model.Runner.InputLength;
 
@@ -82,9 +102,41 @@ public sealed class ServedVersion : IInferenceTarget, IDisposable
                     $"model.json names {model.Name} version {model.Version}, but it lives in {expectedName}/{expectedVersion}.");
             }
 
-            for (var i = 1; i < sessions; i++)
+            if (model.Runner.ExecutionProvider == OnnxModelRunner.Cuda)
             {
-                runners.Add(OnnxModelRunner.Load(model.Graph.Bytes, ModelFiles.Onnx, model.Signature, options));
+                // Every session must land where session 0 did. If a later one cannot run on CUDA (out of GPU memory,
+                // say), Auto moves the whole version to the CPU and Cuda refuses it: a version never serves a mix.
+                for (var i = 1; i < sessions; i++)
+                {
+                    var runner = OnnxModelRunner.TryLoadOnCuda(model.Graph.Bytes, ModelFiles.Onnx, model.Signature, options, out var failure);
+                    if (runner is null)
+                    {
+                        var reason = failure! with { Detail = $"session {i + 1} of {sessions}: {failure.Detail}" };
+                        DisposeAll(runners);
+                        runners.Clear();
+                        if (options.ExecutionProvider == ExecutionProviderPreference.Cuda)
+                        {
+                            throw new ModelLoadException($"CUDA was required (Model:Runtime:ExecutionProvider=Cuda) but cannot run: {reason}");
+                        }
+
+                        for (var j = 0; j < sessions; j++)
+                        {
+                            runners.Add(OnnxModelRunner.LoadOnCpu(model.Graph.Bytes, ModelFiles.Onnx, model.Signature, options, reason));
+                        }
+
+                        model = new LoadedModel(model.Directory, model.Signature, runners[0], model.OnnxSha256, model.Graph);
+                        break;
+                    }
+
+                    runners.Add(runner);
+                }
+            }
+            else
+            {
+                for (var i = 1; i < sessions; i++)
+                {
+                    runners.Add(OnnxModelRunner.LoadOnCpu(model.Graph.Bytes, ModelFiles.Onnx, model.Signature, options, model.Runner.Fallback));
+                }
             }
 
             var served = new ServedVersion(model, [.. runners]);
@@ -94,12 +146,16 @@ public sealed class ServedVersion : IInferenceTarget, IDisposable
         }
         catch
         {
-            foreach (var runner in runners)
-            {
-                runner.Dispose();
-            }
-
+            DisposeAll(runners);
             throw;
+        }
+    }
+
+    private static void DisposeAll(List<OnnxModelRunner> runners)
+    {
+        foreach (var runner in runners)
+        {
+            runner.Dispose();
         }
     }
 

@@ -16,7 +16,7 @@ public enum ExecutionProviderPreference
 }
 
 /// <summary>ONNX Runtime settings for one model session.</summary>
-public sealed class RuntimeOptions
+public sealed class RuntimeOptions : IValidatableObject
 {
     public ExecutionProviderPreference ExecutionProvider { get; set; } = ExecutionProviderPreference.Auto;
 
@@ -41,5 +41,42 @@ public sealed class RuntimeOptions
     /// </summary>
     public bool Conv1DAs2D { get; set; } = true;
 
-    public RuntimeOptions Clone() => (RuntimeOptions)MemberwiseClone();
+
+    /// <summary>CUDA provider options (section <c>Model:Runtime:Cuda</c>).</summary>
+    public CudaOptions Cuda { get; set; } = new();
+
+    /// <summary>
+    /// Batch sizes the sessions run and warm up (set by the host from <c>Serving:MaxBatchSize</c> and
+    /// <c>Serving:AllowedBatchSizes</c> through <see cref="WithBatching"/>; not bound from configuration).
+    /// </summary>
+    public BatchShapes Batching { get; private set; } = BatchShapes.Unpadded;
+
+    /// <summary>A copy that runs and warms up the batch sizes of <paramref name="batching"/>.</summary>
+    public RuntimeOptions WithBatching(BatchShapes batching)
+    {
+        ArgumentNullException.ThrowIfNull(batching);
+        var copy = Clone();
+        copy.Batching = batching;
+        return copy;
+    }
+
+    public RuntimeOptions Clone()
+    {
+        var copy = (RuntimeOptions)MemberwiseClone();
+        copy.Cuda = (Cuda ?? new CudaOptions()).Clone();
+        return copy;
+    }
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        var results = new List<ValidationResult>();
+        if (Cuda is null)
+        {
+            results.Add(new ValidationResult("Model:Runtime:Cuda must not be null.", [nameof(Cuda)]));
+            return results;
+        }
+
+        Validator.TryValidateObject(Cuda, new ValidationContext(Cuda), results, validateAllProperties: true);
+        return results;
+    }
 }

@@ -18,6 +18,14 @@ public sealed class SchedulerOptions : IValidatableObject
     public int[] PreferredBatchSizes { get; set; } = [];
 
     /// <summary>
+    /// Batch sizes ONNX Runtime runs (as TF Serving's <c>allowed_batch_sizes</c>): a partial batch is padded with zero
+    /// rows up to the next one, so only these shapes reach cuDNN, and each is warmed up before the worker is ready.
+    /// Increasing; the last one must be <see cref="MaxBatchSize"/>. Empty (the default): on CUDA, powers of two up to
+    /// MaxBatchSize plus MaxBatchSize; on the CPU every size runs unpadded.
+    /// </summary>
+    public int[] AllowedBatchSizes { get; set; } = [];
+
+    /// <summary>
     /// How long the oldest queued request may wait for more requests to join its batch. 0 (the default): dispatch
     /// whatever is queued as soon as an inference loop is free.
     /// </summary>
@@ -66,6 +74,9 @@ public sealed class SchedulerOptions : IValidatableObject
 
     public TimeSpan MaxQueueDelay => TimeSpan.FromMilliseconds(MaxQueueDelayMs);
 
+    /// <summary>The batch shapes sessions run and warm up, from <see cref="MaxBatchSize"/> and <see cref="AllowedBatchSizes"/>.</summary>
+    public Runtime.BatchShapes BatchShapes() => new(MaxBatchSize, AllowedBatchSizes ?? []);
+
     public int Capacity(Priority priority) => priority switch
     {
         Priority.Stat => QueueCapacity.Stat,
@@ -82,6 +93,11 @@ public sealed class SchedulerOptions : IValidatableObject
                 yield return new ValidationResult(
                     $"Preferred batch size {size} must be between 1 and MaxBatchSize ({MaxBatchSize}).", [nameof(PreferredBatchSizes)]);
             }
+        }
+
+        if (Runtime.BatchShapes.Validate(MaxBatchSize, AllowedBatchSizes ?? []) is { } allowed)
+        {
+            yield return new ValidationResult($"Serving:AllowedBatchSizes: {allowed}", [nameof(AllowedBatchSizes)]);
         }
 
         foreach (var priority in Priorities.All)

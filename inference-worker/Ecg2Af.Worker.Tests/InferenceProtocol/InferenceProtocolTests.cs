@@ -95,8 +95,13 @@ public sealed class InferenceProtocolTests(TwoModelWorkerFixture fixture) : ICla
             outputs.Select(o => (string)o!["name"]!));
         Assert.All(outputs, o => Assert.Equal(["datatype", "name", "shape"], Keys(o)));
         Assert.Equal([-1, 50], outputs[0]!["shape"]!.AsArray().Select(d => (int)d!));
-        Assert.Equal("cpu", (string)json["parameters"]!["execution_provider"]!);
-        Assert.Equal("stand-in", (string)json["parameters"]!["weights"]!);
+        // The provider the host can run (found independently of the worker), every session on it, and on a CPU host
+        // the reason CUDA was not used.
+        var parameters = json["parameters"]!;
+        Assert.Equal(HostCapability.ExpectedProvider, (string)parameters["execution_provider"]!);
+        Assert.Equal(HostCapability.ExpectedProvider, (string)parameters["execution_provider_sessions"]!);
+        Assert.Equal(HostCapability.ExpectedFallback, (string?)parameters["execution_provider_fallback"]);
+        Assert.Equal("stand-in", (string)parameters["weights"]!);
     }
 
     [Fact]
@@ -158,7 +163,9 @@ public sealed class InferenceProtocolTests(TwoModelWorkerFixture fixture) : ICla
         var sex = response.Output("output_sex_from_wide_categorical");
         Assert.Equal(1.0, sex[0] + sex[1], 5);
         Assert.Equal("stand-in", (string)response.Json["parameters"]!["weights"]!);
-        Assert.Equal("cpu", (string)response.Json["parameters"]!["execution_provider"]!);
+        var (_, metadata) = await GetAsync(Client, "/v2/models/ecg2af");
+        Assert.Equal((string)metadata["parameters"]!["execution_provider"]!, (string)response.Json["parameters"]!["execution_provider"]!);
+        Assert.Equal(HostCapability.ExpectedProvider, (string)response.Json["parameters"]!["execution_provider"]!);
     }
 
     [Fact]
@@ -279,8 +286,16 @@ public sealed class InferenceProtocolTests(TwoModelWorkerFixture fixture) : ICla
         Assert.Equal("stat", (string)response.Json["parameters"]!["priority"]!);
 
         Assert.Equal(before + 1, await fixture.Worker.MetricAsync("ecg2af_inference_requests_total", "model=\"ecg2af\"", "outcome=\"success\""));
-        Assert.Equal(1, await fixture.Worker.MetricAsync("ecg2af_model_info", "model=\"ecg2af\"", "version=\"1\"", "execution_provider=\"cpu\""));
+        Assert.Equal(1, await fixture.Worker.MetricAsync("ecg2af_model_info", "model=\"ecg2af\"", "version=\"1\"", $"execution_provider=\"{HostCapability.ExpectedProvider}\""));
         Assert.Equal(1, await fixture.Worker.MetricAsync("ecg2af_model_info", "model=\"ecgcnnx\"", "weights=\"imported\""));
+        Assert.Equal(1, await fixture.Worker.MetricAsync("ecg2af_model_sessions", "model=\"ecg2af\"", $"execution_provider=\"{HostCapability.ExpectedProvider}\""));
+        // The fallback counter, by reason: 1 for this host's reason (none on a CUDA host), 0 for every other reason.
+        Assert.Equal(HostCapability.ExpectedFallback is null ? 0 : 1, await fixture.Worker.MetricAsync("ecg2af_execution_provider_fallbacks_total", "model=\"ecg2af\""));
+        if (HostCapability.ExpectedFallback is { } reason)
+        {
+            Assert.Equal(1, await fixture.Worker.MetricAsync("ecg2af_execution_provider_fallbacks_total", "model=\"ecg2af\"", $"reason=\"{reason}\""));
+            Assert.Contains($"runs on the CPU although CUDA was allowed ({reason})", fixture.Worker.Process.Output, StringComparison.Ordinal);
+        }
         Assert.True(await fixture.Worker.MetricAsync("ecg2af_inference_queue_duration_seconds_count", "priority=\"stat\"") >= 1);
         Assert.True(await fixture.Worker.MetricAsync("ecg2af_inference_batch_size_count", "model=\"ecg2af\"") >= 1);
         Assert.True(await fixture.Worker.MetricAsync("ecg2af_inference_request_duration_seconds_count", "endpoint=\"v2_infer\"") >= 1);

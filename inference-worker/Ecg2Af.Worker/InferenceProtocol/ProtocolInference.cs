@@ -130,6 +130,20 @@ internal sealed class ProtocolInference(
             parameters["decoder"] = decoder;
         }
 
+        // Where the sessions run and why: one provider per session (they agree, or the version does not serve), the
+        // fallback reason when CUDA was allowed but is not in use, and the batch shapes ONNX Runtime sees.
+        parameters["execution_provider_sessions"] = string.Join(",", served.SessionProviders);
+        if (served.Fallback is { } fallback)
+        {
+            parameters["execution_provider_fallback"] = fallback.Label;
+            parameters["execution_provider_fallback_detail"] = fallback.ToString();
+        }
+
+        if (served.PaddedBatchSizes is { } padded)
+        {
+            parameters["allowed_batch_sizes"] = string.Join(",", padded);
+        }
+
         return new ModelMetadata(
             served.ModelName,
             versions,

@@ -7,8 +7,16 @@ internal static partial class ModelLog
     public static partial void ModelLoaded(this ILogger logger, string name, string version, string weights, string provider, int sessions, string sha256,
         string graph, string graphSha256, long loadMs);
 
-    [LoggerMessage(EventId = 101, Level = LogLevel.Warning, Message = "Model {Name}/{Version} runs on the CPU: {Reason}")]
-    public static partial void CudaFallback(this ILogger logger, string name, string version, string reason);
+    [LoggerMessage(EventId = 101, Level = LogLevel.Warning,
+        Message = "Model {Name}/{Version} runs on the CPU although CUDA was allowed ({ReasonLabel}): {Reason}")]
+    public static partial void CudaFallback(this ILogger logger, string name, string version, string reasonLabel, string reason);
+
+    [LoggerMessage(EventId = 108, Level = LogLevel.Information,
+        Message = "Model {Name}/{Version} session {Session}: {Provider}, batch sizes {BatchSizes} warmed up{Binding}")]
+    public static partial void SessionPlaced(this ILogger logger, string name, string version, int session, string provider, string batchSizes, string binding);
+
+    [LoggerMessage(EventId = 109, Level = LogLevel.Warning, Message = "Model {Name}/{Version}: ONNX Runtime placed nodes off CUDA: {Warning}")]
+    public static partial void NodesOffCuda(this ILogger logger, string name, string version, string warning);
 
     [LoggerMessage(EventId = 102, Level = LogLevel.Critical, Message = "The default model {Name} cannot serve ({Status}); the worker stops")]
     public static partial void DefaultModelUnavailable(this ILogger logger, string name, string status);

@@ -32,7 +32,7 @@ internal sealed class ModelReadyHealthCheck(ModelCatalog catalog, InferenceSched
             return Task.FromResult(HealthCheckResult.Unhealthy("warming up"));
         }
 
-        var degraded = served.Model.Runner.FallbackReason is not null ? " (degraded: cpu_fallback)" : "";
+        var degraded = served.Fallback is { } fallback ? $" (degraded: cpu_fallback, {fallback.Label})" : "";
         return Task.FromResult(HealthCheckResult.Healthy($"{served.ModelName}/{served.ModelVersion} on {served.ExecutionProvider}{degraded}"));
     }
 }

@@ -66,9 +66,21 @@ internal sealed class RepositoryEventLog(ILogger<ModelCatalog> logger) : IReposi
         ServingMetrics.VersionLoaded(version);
         logger.ModelLoaded(version.ModelName, version.ModelVersion, version.Signature.Provenance.Weights, version.ExecutionProvider,
             version.Sessions, version.Model.OnnxSha256, version.Model.Graph.Describe(), version.Model.Graph.Sha256, (long)version.LoadTime.TotalMilliseconds);
-        if (version.Model.Runner.FallbackReason is { } reason)
+        var sizes = version.PaddedBatchSizes is { } padded ? string.Join(",", padded) : "1 (every size runs unpadded)";
+        for (var s = 0; s < version.SessionProviders.Count; s++)
         {
-            logger.CudaFallback(version.ModelName, version.ModelVersion, reason);
+            logger.SessionPlaced(version.ModelName, version.ModelVersion, s, version.SessionProviders[s], sizes,
+                version.UsesIoBinding ? ", IOBinding with pinned host buffers" : "");
+        }
+
+        if (version.Fallback is { } fallback)
+        {
+            logger.CudaFallback(version.ModelName, version.ModelVersion, fallback.Label, fallback.ToString());
+        }
+
+        foreach (var warning in version.PlacementWarnings)
+        {
+            logger.NodesOffCuda(version.ModelName, version.ModelVersion, warning);
         }
     }
 

@@ -41,8 +41,9 @@ internal static class ModelServingExtensions
             var model = sp.GetRequiredService<IOptions<ModelRepositoryOptions>>().Value;
             var options = sp.GetRequiredService<IOptions<SchedulerOptions>>().Value;
             var (runtime, error) = ThreadBudget.Resolve(model.Runtime, options.InferenceLoops, Environment.ProcessorCount);
-            return new ModelCatalog(model, runtime ?? throw new OptionsValidationException(SchedulerOptions.Section, typeof(SchedulerOptions), [error!]),
-                options.InferenceLoops, sp.GetRequiredService<IRepositoryEvents>());
+            runtime = runtime ?? throw new OptionsValidationException(SchedulerOptions.Section, typeof(SchedulerOptions), [error!]);
+            OnnxRuntimeLog.Route(sp.GetRequiredService<ILoggerFactory>());
+            return new ModelCatalog(model, runtime.WithBatching(options.BatchShapes()), options.InferenceLoops, sp.GetRequiredService<IRepositoryEvents>());
         });
         builder.Services.AddSingleton(sp => new InferenceScheduler(
             sp.GetRequiredService<IOptions<SchedulerOptions>>().Value, sp.GetRequiredService<ServingMetrics>()));

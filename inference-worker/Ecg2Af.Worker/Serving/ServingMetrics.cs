@@ -77,8 +77,13 @@ internal sealed class ServingMetrics : ISchedulerEvents
 
     private static readonly Counter ProviderFallbacks = Metrics.CreateCounter(
         "ecg2af_execution_provider_fallbacks_total",
-        "Model versions loaded on the CPU because CUDA was allowed but could not run.",
-        new CounterConfiguration { LabelNames = ["model"] });
+        "Model versions loaded on the CPU because CUDA was allowed but could not run, by reason (not_in_build, driver_missing, library_missing, version_mismatch, out_of_memory, error).",
+        new CounterConfiguration { LabelNames = ["model", "reason"] });
+
+    private static readonly Gauge ModelSessions = Metrics.CreateGauge(
+        "ecg2af_model_sessions",
+        "ONNX Runtime sessions of each serving model version, by the execution provider each runs on.",
+        new GaugeConfiguration { LabelNames = ["model", "version", "execution_provider"] });
 
     public const string Platform = "onnx_onnxv1";
 
@@ -154,15 +159,30 @@ internal sealed class ServingMetrics : ISchedulerEvents
         ModelInfo.WithLabels(version.ModelName, version.ModelVersion, version.ExecutionProvider, version.Signature.Provenance.Weights, Platform).Set(1);
         // Published at 0 for every model that loads, so dashboards and the fallback alert see the series on CPU-only
         // deployments too (no data would be indistinguishable from "not scraped").
-        var fallbacks = ProviderFallbacks.WithLabels(version.ModelName);
-        if (version.Model.Runner.FallbackReason is not null)
+        foreach (var reason in Inference.Runtime.ProviderFallback.AllLabels)
         {
-            fallbacks.Inc();
+            ProviderFallbacks.WithLabels(version.ModelName, reason);
+        }
+
+        if (version.Fallback is { } fallback)
+        {
+            ProviderFallbacks.WithLabels(version.ModelName, fallback.Label).Inc();
+        }
+
+        foreach (var group in version.SessionProviders.GroupBy(p => p))
+        {
+            ModelSessions.WithLabels(version.ModelName, version.ModelVersion, group.Key).Set(group.Count());
         }
     }
 
     public static void VersionRefused(string model) => ModelLoads.WithLabels(model, "refused").Inc();
 
-    public static void VersionRetired(ServedVersion version) =>
+    public static void VersionRetired(ServedVersion version)
+    {
         ModelInfo.RemoveLabelled(version.ModelName, version.ModelVersion, version.ExecutionProvider, version.Signature.Provenance.Weights, Platform);
+        foreach (var provider in version.SessionProviders.Distinct())
+        {
+            ModelSessions.RemoveLabelled(version.ModelName, version.ModelVersion, provider);
+        }
+    }
 }
