@@ -89,12 +89,7 @@ internal static class CompareCommand
                     fields, parse.GetValue(samples) ?? Path.Combine(RepositoryLayout.Shared, "ecg-samples"), parse.GetValue(apiKey));
                 var result = await Compare.RunAsync(settings, Console.Out, cancellationToken);
                 var markdown = Compare.Render(result, settings);
-                Console.WriteLine(markdown);
-                if (parse.GetValue(output) is { } folder)
-                {
-                    Directory.CreateDirectory(folder);
-                    await File.WriteAllTextAsync(Path.Combine(folder, "compare.md"), markdown, cancellationToken);
-                }
+                await LoadRun.PrintMarkdownAsync(markdown, parse.GetValue(output), "compare.md", cancellationToken);
 
                 return result.Clean ? 0 : LoadRun.ThresholdsFailed;
             }
