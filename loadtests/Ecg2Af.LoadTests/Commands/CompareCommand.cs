@@ -57,7 +57,7 @@ internal static class CompareCommand
         var part = new Option<string>("--part") { Description = "Multipart field name of the file(s).", DefaultValueFactory = _ => "ecg" };
         var field = new Option<string[]>("--field") { Description = "Extra form field NAME=VALUE sent to both (repeatable).", DefaultValueFactory = _ => [] };
         var samples = new Option<string?>("--samples") { Description = "ECG samples folder (default ../shared/ecg-samples)." };
-        var apiKey = new Option<string?>("--api-key") { Description = "API key sent as Authorization: Bearer to both targets." };
+        var apiKey = new Option<string?>("--api-key") { Description = "API key sent as Authorization: Bearer to both targets (default: ECG2AF_API_KEY, else data/dev-api-key)." };
         var output = new Option<string?>("--out", "-o") { Description = "Folder for compare.md." };
         var command = new Command("compare", "Run the same upload against two HTTP targets alternately (A B B A) and print throughput and p50/p99 ratios.")
         {
@@ -86,7 +86,8 @@ internal static class CompareCommand
                 var settings = new CompareSettings(
                     LoopbackTarget.Parse(parse.GetValue(a)!), LoopbackTarget.Parse(parse.GetValue(b)!), Positive(parse.GetValue(users), "--users"),
                     TimeSpan.FromSeconds(parse.GetValue(duration)), Positive(parse.GetValue(rounds), "--rounds"), parse.GetValue(file)!, parse.GetValue(part)!,
-                    fields, parse.GetValue(samples) ?? Path.Combine(RepositoryLayout.Shared, "ecg-samples"), parse.GetValue(apiKey));
+                    fields, parse.GetValue(samples) ?? Path.Combine(RepositoryLayout.Shared, "ecg-samples"),
+                    Ecg2Af.Security.DevApiKey.Find(parse.GetValue(apiKey), RepositoryLayout.Root));
                 var result = await Compare.RunAsync(settings, Console.Out, cancellationToken);
                 var markdown = Compare.Render(result, settings);
                 await LoadRun.PrintMarkdownAsync(markdown, parse.GetValue(output), "compare.md", cancellationToken);
@@ -123,7 +124,7 @@ public static class Compare
         };
 
         var bounds = new RunBounds { MaxDuration = settings.Duration + TimeSpan.FromMinutes(2), RequestTimeout = TimeSpan.FromMinutes(1) };
-        using var pool = new ClientPool(settings.Users, bounds.RequestTimeout, connectionsPerClient: 4);
+        using var pool = new ClientPool(settings.Users, bounds.RequestTimeout, connectionsPerClient: 4, settings.ApiKey);
         var runner = new ScenarioRunner(pool, bounds);
 
         // The same warm-up for both (JIT, connection pools, the services' first runs), outside the measurement.
@@ -166,8 +167,7 @@ public static class Compare
             form.Add(new StringContent(value), key);
         }
 
-        var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = form };
-        return Ecg2Af.Client.Rest.Ecg2AfRequests.Authorize(request, settings.ApiKey);
+        return new HttpRequestMessage(HttpMethod.Post, url) { Content = form };
     }
 
     public static string Render(CompareResult result, CompareSettings settings)

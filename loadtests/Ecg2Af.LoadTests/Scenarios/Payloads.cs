@@ -60,12 +60,12 @@ public sealed class Payloads
         return new Payloads(chosen);
     }
 
-    /// <summary>Asks the target for the model input of <see cref="TensorSource"/> (through the client library) and builds the OIP bodies from it.</summary>
+    /// <summary>Asks the target for the model input of <see cref="TensorSource"/> (through the client library; the key, if any, is on <paramref name="client"/>) and builds the OIP bodies from it.</summary>
     public async Task LoadTensorAsync(HttpClient client, Uri target, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(client);
         var record = Records.First(r => r.Label == Path.GetFileName(TensorSource));
-        using var ecg2af = new Ecg2AfClient(client, new Ecg2AfClientOptions { BaseAddress = target, ApiKey = Requests.ApiKey, MaxRetries = 2 });
+        using var ecg2af = new Ecg2AfClient(client, new Ecg2AfClientOptions { BaseAddress = target, MaxRetries = 2 });
         JsonDocument json;
         try
         {

@@ -12,9 +12,6 @@ public static class Requests
 {
     public const string PriorityHeader = Ecg2AfRequests.PriorityHeader;
 
-    /// <summary>The API key every request carries (null: none); set once from <c>--api-key</c> or <c>data/dev-api-key</c>.</summary>
-    public static string? ApiKey { get; set; }
-
     /// <summary>
     /// The web form's upload: <c>POST /api/v1/predictions</c>, multipart with the ECG file(s), a name and an email
     /// (synthetic, one per client), cycling through the real-format mix.
@@ -23,19 +20,19 @@ public static class Requests
     {
         var record = payloads.Records[(int)(context.Index % payloads.Records.Count)];
         var request = Ecg2AfRequests.Prediction(target, Files(record), Identity(context));
-        return Keyed(Ecg2AfRequests.WithPriority(request, priority));
+        return Ecg2AfRequests.WithPriority(request, priority);
     };
 
     /// <summary>Open Inference Protocol with JSON tensors: <c>POST /v2/models/{model}/infer</c>.</summary>
     public static Func<RequestContext, HttpRequestMessage> OipJson(Uri target, Payloads payloads, string? priority = null) => _ =>
-        Keyed(Ecg2AfRequests.WithPriority(Ecg2AfRequests.InferJson(target, payloads.Model, payloads.OipJson), priority));
+        Ecg2AfRequests.WithPriority(Ecg2AfRequests.InferJson(target, payloads.Model, payloads.OipJson), priority);
 
     /// <summary>
     /// Open Inference Protocol with the binary tensor extension: a JSON header then the raw little-endian FP32
     /// tensor, <c>Inference-Header-Content-Length</c> giving the header's size; binary outputs asked for.
     /// </summary>
     public static Func<RequestContext, HttpRequestMessage> OipBinary(Uri target, Payloads payloads, string? priority = null) => _ =>
-        Keyed(Ecg2AfRequests.WithPriority(Ecg2AfRequests.InferBinary(target, payloads.Model, payloads.OipBinary, payloads.OipBinaryHeaderLength), priority));
+        Ecg2AfRequests.WithPriority(Ecg2AfRequests.InferBinary(target, payloads.Model, payloads.OipBinary, payloads.OipBinaryHeaderLength), priority);
 
     /// <summary>
     /// Many ECGs in one request (issue #10's contract): <c>POST /api/v1/predictions:batch</c>, multipart with
@@ -44,7 +41,7 @@ public static class Requests
     public static Func<RequestContext, HttpRequestMessage> Batch(Uri target, Payloads payloads, int records) => context =>
     {
         var files = Enumerable.Range(0, records).SelectMany(i => Files(payloads.Records[(int)((context.Index + i) % payloads.Records.Count)]));
-        return Keyed(Ecg2AfRequests.Batch(target, files, Identity(context)));
+        return Ecg2AfRequests.Batch(target, files, Identity(context));
     };
 
     /// <summary>A record's files as the client library takes them.</summary>
@@ -59,6 +56,4 @@ public static class Requests
         Name = $"Load Test User {context.Client.ToString(CultureInfo.InvariantCulture)}",
         Email = $"load{context.Client.ToString(CultureInfo.InvariantCulture)}@example.org",
     };
-
-    private static HttpRequestMessage Keyed(HttpRequestMessage request) => Ecg2AfRequests.Authorize(request, ApiKey);
 }
