@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Ecg2Af.Cli.Predict;
+using Ecg2Af.Client;
 using Ecg2Af.Ecg;
 using Ecg2Af.Inference.Batch;
 using Ecg2Af.Security;
@@ -119,13 +120,11 @@ internal static class PredictCommand
         var transient = 0;
         IAsyncEnumerable<BatchItem> items;
         LocalScoring? local = null;
-        HttpClient? http = null;
+        Ecg2AfClient? client = null;
         try
         {
             if (settings.Url is { } url)
             {
-                http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
-                http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", settings.ApiKey);
                 var hints = new Dictionary<string, string>(StringComparer.Ordinal);
                 if (settings.SampleRate is { } hz)
                 {
@@ -137,8 +136,8 @@ internal static class PredictCommand
                     hints["units"] = u;
                 }
 
-                var baseUrl = url.AbsoluteUri.EndsWith('/') ? url : new Uri(url.AbsoluteUri + "/");
-                var remote = new RemoteScoring(http, new RemoteSettings(baseUrl, settings.Name!.Trim(), settings.Email!.Trim(),
+                client = new Ecg2AfClient(new Ecg2AfClientOptions { BaseAddress = url, ApiKey = settings.ApiKey });
+                var remote = new RemoteScoring(client, new RemoteSettings(settings.Name!.Trim(), settings.Email!.Trim(),
                     settings.Model == "ecg2af" ? null : settings.Model, settings.Version, settings.Priority, settings.BatchSize,
                     24L * 1024 * 1024, settings.Parallel, hints));
                 items = remote.ScoreAsync(pending, cancellationToken);
@@ -181,7 +180,7 @@ internal static class PredictCommand
         finally
         {
             local?.Dispose();
-            http?.Dispose();
+            client?.Dispose();
         }
 
         progress.Finish();

@@ -29,6 +29,9 @@ public sealed class TestServer : IAsyncDisposable
 
     public ConcurrentDictionary<string, int> Sources { get; } = new();
 
+    /// <summary>What each <c>POST /upload/{ms}</c> carried: its <c>ecg</c> files (name:length) and its name field.</summary>
+    public ConcurrentQueue<string> Uploads { get; } = new();
+
     public int MaxInFlight => Volatile.Read(ref _maxInFlight);
 
     public static async Task<TestServer> StartAsync()
@@ -64,6 +67,14 @@ public sealed class TestServer : IAsyncDisposable
             return Results.Text("ok");
         });
         app.MapGet("/status/{code:int}", (int code) => Results.StatusCode(code));
+        app.MapPost("/upload/{ms:int}", async (HttpRequest request, int ms) =>
+        {
+            // A multipart upload as the compare command sends it: the files under "ecg", the fields beside them.
+            var form = await request.ReadFormAsync();
+            server.Uploads.Enqueue($"{string.Join("+", form.Files.GetFiles("ecg").Select(f => $"{f.FileName}:{f.Length}"))} name={form["name"]}");
+            await Task.Delay(ms);
+            return Results.Text("ok");
+        }).DisableAntiforgery();
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         server.Url = new Uri(address);

@@ -1,8 +1,9 @@
 using Ecg2Af.LoadTests.Commands;
 
 // ecg2af-load: the root command runs scenarios (Commands/RunCommand.cs); wrk-check compares one scenario's
-// throughput with wrk's; bench measures the figures of docs/benchmarks.md in one run.
+// throughput with wrk's; bench measures the figures of docs/benchmarks.md in one run; compare holds two HTTP services against each other.
 var root = RunCommand.Create();
 root.Subcommands.Add(WrkCheckCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
+root.Subcommands.Add(CompareCommand.Create());
 return await root.Parse(args).InvokeAsync();

@@ -141,6 +141,17 @@ public static class LoadRun
         }
     }
 
+    /// <summary>Prints a command's Markdown result and, when a folder is given, writes it there as <paramref name="fileName"/>.</summary>
+    public static async Task PrintMarkdownAsync(string markdown, string? folder, string fileName, CancellationToken cancellationToken)
+    {
+        Console.WriteLine(markdown);
+        if (folder is not null)
+        {
+            Directory.CreateDirectory(folder);
+            await File.WriteAllTextAsync(Path.Combine(folder, fileName), markdown, cancellationToken);
+        }
+    }
+
     private static string RootOrCurrent()
     {
         try

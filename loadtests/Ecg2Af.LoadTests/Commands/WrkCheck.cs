@@ -80,12 +80,7 @@ internal static class WrkCheckCommand
 
                 var result = await WrkCheck.RunAsync(gateway, settings, Console.Out, cancellationToken);
                 var markdown = WrkCheck.Render(result, settings);
-                Console.WriteLine(markdown);
-                if (parse.GetValue(output) is { } folder)
-                {
-                    Directory.CreateDirectory(folder);
-                    await File.WriteAllTextAsync(Path.Combine(folder, "wrk-check.md"), markdown, cancellationToken);
-                }
+                await LoadRun.PrintMarkdownAsync(markdown, parse.GetValue(output), "wrk-check.md", cancellationToken);
 
                 return result.Passed ? 0 : LoadRun.ThresholdsFailed;
             }

@@ -1,8 +1,6 @@
-using System.Buffers.Binary;
-using System.Net.Http.Headers;
-using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
+using Ecg2Af.Client;
+using Ecg2Af.Client.Rest;
 
 namespace Ecg2Af.LoadTests.Scenarios;
 
@@ -62,37 +60,41 @@ public sealed class Payloads
         return new Payloads(chosen);
     }
 
-    /// <summary>Asks the target for the model input of <see cref="TensorSource"/> and builds the OIP bodies from it.</summary>
+    /// <summary>Asks the target for the model input of <see cref="TensorSource"/> (through the client library; the key, if any, is on <paramref name="client"/>) and builds the OIP bodies from it.</summary>
     public async Task LoadTensorAsync(HttpClient client, Uri target, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(client);
         var record = Records.First(r => r.Label == Path.GetFileName(TensorSource));
-        using var form = new MultipartFormDataContent();
-        AddFiles(form, record);
-        using var response = await client.PostAsync(new Uri(target, "/api/v1/ecg:preprocess"), form, cancellationToken);
-        var body = await response.Content.ReadAsStringAsync(cancellationToken);
-        if (!response.IsSuccessStatusCode)
+        using var ecg2af = new Ecg2AfClient(client, new Ecg2AfClientOptions { BaseAddress = target, MaxRetries = 2 });
+        JsonDocument json;
+        try
         {
-            throw new InvalidOperationException($"POST /api/v1/ecg:preprocess answered {(int)response.StatusCode}: {body}");
+            json = await ecg2af.PreprocessAsync(Requests.Files(record), cancellationToken: cancellationToken);
+        }
+        catch (Ecg2AfApiException e)
+        {
+            throw new InvalidOperationException($"POST /api/v1/ecg:preprocess: {e.Message}", e);
         }
 
-        using var json = JsonDocument.Parse(body);
-        var root = json.RootElement;
-        var inputName = root.GetProperty("input_name").GetString()!;
-        var rows = root.GetProperty("data");
-        var samples = rows.GetArrayLength();
-        var leads = rows[0].GetArrayLength();
-        var data = new float[samples * leads];
-        var i = 0;
-        foreach (var row in rows.EnumerateArray())
+        using (json)
         {
-            foreach (var value in row.EnumerateArray())
+            var root = json.RootElement;
+            var inputName = root.GetProperty("input_name").GetString()!;
+            var rows = root.GetProperty("data");
+            var samples = rows.GetArrayLength();
+            var leads = rows[0].GetArrayLength();
+            var data = new float[samples * leads];
+            var i = 0;
+            foreach (var row in rows.EnumerateArray())
             {
-                data[i++] = value.GetSingle();
+                foreach (var value in row.EnumerateArray())
+                {
+                    data[i++] = value.GetSingle();
+                }
             }
-        }
 
-        SetTensor(root.GetProperty("model").GetString()!, inputName, samples, leads, data);
+            SetTensor(root.GetProperty("model").GetString()!, inputName, samples, leads, data);
+        }
     }
 
     /// <summary>Builds the OIP JSON and binary request bodies for one [1, samples, leads] FP32 input.</summary>
@@ -100,54 +102,7 @@ public sealed class Payloads
     {
         ArgumentNullException.ThrowIfNull(data);
         Model = model;
-        var shape = new JsonArray(1, samples, leads);
-        var jsonRequest = new JsonObject
-        {
-            ["id"] = "load",
-            ["inputs"] = new JsonArray(new JsonObject
-            {
-                ["name"] = inputName,
-                ["shape"] = shape,
-                ["datatype"] = "FP32",
-                ["data"] = new JsonArray([.. data.Select(v => (JsonNode?)JsonValue.Create(v))]),
-            }),
-        };
-        OipJson = Encoding.UTF8.GetBytes(jsonRequest.ToJsonString());
-
-        var header = new JsonObject
-        {
-            ["id"] = "load",
-            ["inputs"] = new JsonArray(new JsonObject
-            {
-                ["name"] = inputName,
-                ["shape"] = new JsonArray(1, samples, leads),
-                ["datatype"] = "FP32",
-                ["parameters"] = new JsonObject { ["binary_data_size"] = data.Length * sizeof(float) },
-            }),
-            ["parameters"] = new JsonObject { ["binary_data_output"] = true },
-        };
-        var headerBytes = Encoding.UTF8.GetBytes(header.ToJsonString());
-        var body = new byte[headerBytes.Length + (data.Length * sizeof(float))];
-        headerBytes.CopyTo(body, 0);
-        for (var k = 0; k < data.Length; k++)
-        {
-            BinaryPrimitives.WriteSingleLittleEndian(body.AsSpan(headerBytes.Length + (k * sizeof(float))), data[k]);
-        }
-
-        OipBinary = body;
-        OipBinaryHeaderLength = headerBytes.Length;
-    }
-
-    /// <summary>Adds a record's files as <c>ecg</c> parts.</summary>
-    public static void AddFiles(MultipartFormDataContent form, EcgRecordFiles record)
-    {
-        ArgumentNullException.ThrowIfNull(form);
-        ArgumentNullException.ThrowIfNull(record);
-        foreach (var (name, bytes) in record.Files)
-        {
-            var part = new ByteArrayContent(bytes);
-            part.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-            form.Add(part, "ecg", name);
-        }
+        OipJson = Ecg2AfRequests.JsonInferBody(inputName, [1, samples, leads], data);
+        (OipBinary, OipBinaryHeaderLength) = Ecg2AfRequests.BinaryInferBody(inputName, [1, samples, leads], data, []);
     }
 }
