@@ -20,9 +20,7 @@ internal static class InferResponseWriter
         HttpResponse response, InferRequestBody request, ServedVersion version, InferenceResult result, Priority priority, CancellationToken cancellationToken)
     {
         var heads = version.Signature.Outputs;
-        var selected = request.Outputs is { } wanted
-            ? wanted.Select(o => (Index: IndexOf(heads, o.Name), Binary: o.Binary ?? request.BinaryOutputs)).ToList()
-            : heads.Select((_, i) => (Index: i, Binary: request.BinaryOutputs)).ToList();
+        var selected = Selected(request, heads);
 
         var json = new ArrayBufferWriter<byte>(4096);
         using (var writer = new Utf8JsonWriter(json))
@@ -103,6 +101,29 @@ internal static class InferResponseWriter
             }
         }
     }
+
+    /// <summary>
+    /// Whether every output that will be written as JSON <c>data</c> is finite (JSON has no NaN or infinity): checked
+    /// before anything is written, so a response never breaks off half-way.
+    /// </summary>
+    public static bool JsonOutputsFinite(InferRequestBody request, ServedVersion version, InferenceResult result)
+    {
+        var heads = version.Signature.Outputs;
+        foreach (var (index, binary) in Selected(request, heads))
+        {
+            if (!binary && !System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(result.Outputs[index]))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static List<(int Index, bool Binary)> Selected(InferRequestBody request, IReadOnlyList<SignatureOutput> heads) =>
+        request.Outputs is { } wanted
+            ? wanted.Select(o => (Index: IndexOf(heads, o.Name), Binary: o.Binary ?? request.BinaryOutputs)).ToList()
+            : heads.Select((_, i) => (Index: i, Binary: request.BinaryOutputs)).ToList();
 
     private static int IndexOf(IReadOnlyList<SignatureOutput> heads, string name)
     {

@@ -5,6 +5,7 @@ using Ecg2Af.Inference.Scoring;
 using Ecg2Af.Inference.Serving;
 using Ecg2Af.Worker.Models;
 using Ecg2Af.Worker.Serving;
+using Ecg2Af.Worker.Uploads;
 using Microsoft.Extensions.Options;
 
 namespace Ecg2Af.Worker.InferenceProtocol;
@@ -123,6 +124,11 @@ internal static class InferenceProtocolApi
 
         using var lease = resolution.Lease;
         var target = lease.Version;
+        if (AdmissionReader.RefuseBeforeBody(context.Request, scheduler, target, Priority.Routine, "v2_infer") is { } early)
+        {
+            return Error(response, ServingProblems.Status(early.Reason), early.Message, early.RetryAfter);
+        }
+
         InferRequestBody body;
         try
         {
@@ -133,9 +139,9 @@ internal static class InferenceProtocolApi
             ServingMetrics.InvalidInput(target.ModelName, target.ModelVersion, Priority.Routine);
             return Error(response, e.Status, e.Message);
         }
-        catch (BadHttpRequestException e)
+        catch (Exception e) when (RequestEnvelopeFilter.Status(e, context) is { } status)
         {
-            return Error(response, e.StatusCode, e.Message);
+            return Error(response, status, $"The request body could not be read: {e.Message}");
         }
 
         using (body)
@@ -165,6 +171,13 @@ internal static class InferenceProtocolApi
             {
                 // The client went away; its request left the queue without being computed.
                 return TypedResults.Empty;
+            }
+
+            if (!InferResponseWriter.JsonOutputsFinite(body, target, result))
+            {
+                services.GetRequiredService<ILogger<InferenceScheduler>>().NonFiniteOutput(target.ModelName, target.ModelVersion);
+                return Error(response, StatusCodes.Status500InternalServerError,
+                    "The model produced a non-finite output for this input, which JSON cannot carry; it was logged. Ask for binary outputs to see the raw values.");
             }
 
             await InferResponseWriter.WriteAsync(response, body, target, result, admission.Priority, cancellationToken);

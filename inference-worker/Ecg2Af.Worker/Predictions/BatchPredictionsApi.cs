@@ -23,7 +23,8 @@ internal static class BatchPredictionsApi
     {
         app.MapPost("/api/v1/predictions:batch", BatchAsync)
             .DisableAntiforgery()
-            .WithName("PredictBatch");
+            .WithName("PredictBatch")
+            .WithRequestEnvelope();
         return app;
     }
 
@@ -89,6 +90,7 @@ internal static class BatchPredictionsApi
 
             try
             {
+                ServingMetrics.Parsed("predictions_batch");
                 var (read, status, errors) = await BatchUpload.ReadAsync(request, options, u => upload = u, cancellationToken);
                 if (read is null)
                 {

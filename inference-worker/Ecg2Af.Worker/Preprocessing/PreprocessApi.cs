@@ -18,12 +18,14 @@ internal static class PreprocessApi
     {
         app.MapPost("/api/v1/ecg:preprocess", PreprocessAsync)
             .DisableAntiforgery()
-            .WithName("Preprocess");
+            .WithName("Preprocess")
+            .WithRequestEnvelope();
         return app;
     }
 
     private static async Task<IResult> PreprocessAsync(HttpRequest request, ModelCatalog models, IOptions<UploadOptions> limits, CancellationToken cancellationToken)
     {
+        ServingMetrics.Parsed("preprocess");
         var (upload, errors) = await EcgUploadForm.ReadAsync(request, limits.Value, cancellationToken);
         if (upload is null)
         {
