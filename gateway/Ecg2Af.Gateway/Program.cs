@@ -11,6 +11,7 @@ builder.AddWorkerRouting();
 
 var app = builder.Build();
 // Order matters: the client address first (trusted proxies only), then routing, rate limit and deadline.
+app.UseSecurityHeaders();
 app.UseServiceDefaults();
 app.UseClientAddresses();
 app.UseWebForm();

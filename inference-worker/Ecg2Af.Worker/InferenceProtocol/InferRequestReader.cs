@@ -229,6 +229,12 @@ internal static class InferRequestReader
             result.Dispose();
             throw new InferRequestException($"The request is not valid JSON: {e.Message}");
         }
+        catch (InvalidOperationException e) when (e.InnerException is System.Text.DecoderFallbackException || e.Source == typeof(Utf8JsonReader).Assembly.GetName().Name)
+        {
+            // The JSON reader refuses text it cannot decode (invalid UTF-8 in a string) this way.
+            result.Dispose();
+            throw new InferRequestException($"The request is not valid JSON: {e.Message}");
+        }
         catch
         {
             result.Dispose();
