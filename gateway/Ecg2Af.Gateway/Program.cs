@@ -2,21 +2,25 @@ using Ecg2Af.Gateway;
 using Ecg2Af.Gateway.Clients;
 using Ecg2Af.Gateway.Protection;
 using Ecg2Af.Gateway.Routing;
+using Ecg2Af.Gateway.Security;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddClientAddresses();
+builder.AddApiKeys();
 builder.AddProtection();
 builder.AddWorkerRouting();
 
 var app = builder.Build();
-// Order matters: the client address first (trusted proxies only), then routing, rate limit and deadline.
+// Order matters: the client address first (trusted proxies only), then routing, the API key check, rate limit
+// (per key, else per client IP) and deadline.
 app.UseSecurityHeaders();
 app.UseServiceDefaults();
 app.UseClientAddresses();
 app.UseWebForm();
 app.UseRouting();
 app.UseHttpMetricsAfterRouting();
+app.UseApiKeys();
 app.UseProtection();
 app.MapDefaultEndpoints();
 app.MapWorkerProxy();

@@ -208,7 +208,7 @@ public abstract class AuditTrailTests<TFixture>(TFixture fixture)
             Assert.Equal(HttpStatusCode.Unauthorized, noKey.StatusCode);
         }
 
-        using (var wrongKey = await Client.SendAsync(AuditRequest(audit, key: "not-the-key-0123456789")))
+        using (var wrongKey = await Client.SendAsync(AuditRequest(audit, key: "e2a_not-the-key-0123456789")))
         {
             Assert.Equal(HttpStatusCode.Unauthorized, wrongKey.StatusCode);
         }
@@ -248,6 +248,35 @@ public abstract class AuditTrailTests<TFixture>(TFixture fixture)
     }
 
     [Fact]
+    public async Task OipInferAndPreprocess_WithKeyThroughGateway_OneRecordEachNamingTheKeyId()
+    {
+        using var client = Cluster.ApiKey.Authorize(LoopbackClients.Create(LoopbackClients.Address(90), TimeSpan.FromSeconds(120)));
+        using var infer = new HttpRequestMessage(HttpMethod.Post, new Uri(Cluster.GatewayUrl, "/v2/models/ecg2af/infer"))
+        {
+            Content = new ByteArrayContent(new byte[5000 * 12 * 4]),
+        };
+        infer.Headers.Add("Inference-Header-Content-Length", "0");
+        infer.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        using var inferred = await client.SendAsync(infer);
+        var preprocessForm = new MultipartFormDataContent();
+        var part = new ByteArrayContent(Inputs[0][0].Content);
+        part.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        preprocessForm.Add(part, "ecg", Inputs[0][0].Name);
+        using var preprocessed = await client.PostAsync(new Uri(Cluster.GatewayUrl, "/api/v1/ecg:preprocess"), preprocessForm);
+
+        Assert.Equal(HttpStatusCode.OK, inferred.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, preprocessed.StatusCode);
+        await using var store = fixture.OpenStore();
+        var records = await store.QueryAsync(new AuditQuery(From: DateTimeOffset.UtcNow.AddMinutes(-10), Limit: 10_000));
+        var inferRecord = Assert.Single(records, r => r.RequestId == inferred.Headers.GetValues("X-Ecg2Af-Audit-Id").Single());
+        var preprocessRecord = Assert.Single(records, r => r.RequestId == preprocessed.Headers.GetValues("X-Ecg2Af-Audit-Id").Single());
+        Assert.Equal(("infer", Cluster.ApiKey.Id, 200), (inferRecord.Operation, inferRecord.KeyId, inferRecord.StatusCode));
+        Assert.Equal("ecg2af", inferRecord.ModelName);
+        Assert.Equal(("preprocess", Cluster.ApiKey.Id, "ge-muse-xml"), (preprocessRecord.Operation, preprocessRecord.KeyId, preprocessRecord.Format));
+        Assert.Equal(Sha256(Inputs[0][0].Content), Assert.Single(preprocessRecord.Files).Sha256);
+    }
+
+    [Fact]
     public async Task Store_Query_FromInclusiveToExclusiveEmailIgnoresCaseOldestFirst()
     {
         var run = Guid.NewGuid().ToString("N")[..8];
@@ -277,10 +306,10 @@ public abstract class AuditTrailTests<TFixture>(TFixture fixture)
         Assert.Equal(12, even[1].Files.Single().Size);
     }
 
-    private static HttpRequestMessage AuditRequest(Uri uri, string key = AuditClusterFixture.AdminKey, string? email = null, string? accept = null)
+    private HttpRequestMessage AuditRequest(Uri uri, string? key = null, string? email = null, string? accept = null)
     {
         var request = new HttpRequestMessage(HttpMethod.Get, uri);
-        request.Headers.Add("X-Api-Key", key);
+        request.Headers.Add("X-Api-Key", key ?? Cluster.ApiKey.Key);
         if (email is not null)
         {
             request.Headers.Add("X-Audit-Email", email);

@@ -1,32 +1,26 @@
 using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using Ecg2Af.Audit;
+using Ecg2Af.Security;
+using Ecg2Af.Worker.Security;
 using Microsoft.Extensions.Options;
 
 namespace Ecg2Af.Worker.Audit;
 
 /// <summary>
-/// <c>GET /api/v1/audit</c>: audit records for administrators, as JSON or CSV. Mapped only when
-/// <c>Audit:AdminApiKey</c> is configured; every call must send that key in <c>X-Api-Key</c>.
+/// <c>GET /api/v1/audit</c>: audit records for administrators, as JSON or CSV. Needs an API key with the
+/// <c>admin</c> scope (<c>Security:ApiKeys</c>), verified by the gateway or, on a direct call, by this worker.
 /// Filters: <c>from</c> and <c>to</c> (ISO 8601, from inclusive, to exclusive), <c>limit</c>, <c>format</c>
 /// (<c>json</c> or <c>csv</c>, or <c>Accept: text/csv</c>), and the email in the <c>X-Audit-Email</c> header: never
 /// in the URL, where proxies and access logs would keep it.
 /// </summary>
 internal static class AuditApi
 {
-    public const string KeyHeader = "X-Api-Key";
     public const string EmailHeader = "X-Audit-Email";
 
     public static IEndpointRouteBuilder MapAuditApi(this IEndpointRouteBuilder app)
     {
-        var options = app.ServiceProvider.GetRequiredService<IOptions<AuditOptions>>().Value;
-        if (!string.IsNullOrEmpty(options.AdminApiKey))
-        {
-            app.MapGet("/api/v1/audit", QueryAsync).WithName("AuditQuery");
-        }
-
+        app.MapGet("/api/v1/audit", QueryAsync).WithName("AuditQuery").RequireApiKey(ApiKeyScopes.Admin);
         return app;
     }
 
@@ -36,14 +30,6 @@ internal static class AuditApi
         var logger = loggers.CreateLogger(typeof(AuditApi));
         var settings = options.Value;
         http.Response.Headers.CacheControl = "no-store";
-        if (!KeyMatches(http.Request.Headers[KeyHeader].ToString(), settings.AdminApiKey!))
-        {
-            logger.QueryUnauthorized();
-            http.Response.Headers.WWWAuthenticate = KeyHeader;
-            return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Audit key required",
-                detail: $"Send the administrator's audit key in the {KeyHeader} header.");
-        }
-
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         var query = http.Request.Query;
         if (query.ContainsKey("email"))
@@ -115,11 +101,6 @@ internal static class AuditApi
         errors[field] = [$"{field} must be an ISO 8601 time such as 2026-01-31T08:00:00Z."];
         return null;
     }
-
-    /// <summary>Compares the keys' hashes in constant time, so neither timing nor length gives the key away.</summary>
-    private static bool KeyMatches(string sent, string expected) =>
-        sent.Length > 0 && CryptographicOperations.FixedTimeEquals(
-            SHA256.HashData(Encoding.UTF8.GetBytes(sent)), SHA256.HashData(Encoding.UTF8.GetBytes(expected)));
 }
 
 internal sealed record AuditPage(int Count, bool Truncated, IReadOnlyList<AuditEntry> Records);
@@ -142,11 +123,12 @@ internal sealed record AuditEntry(
     JsonElement? Error,
     int StatusCode,
     double LatencyMs,
-    string? Worker)
+    string? Worker,
+    string? KeyId)
 {
     public static AuditEntry From(AuditRecord r) => new(
         r.RequestId, r.Time, r.Operation, r.ClientIp, r.Name, r.Email, r.Files, r.Format, r.ModelName, r.ModelVersion,
-        r.ModelSha256, r.ExecutionProvider, Parse(r.Result), Parse(r.Error), r.StatusCode, r.LatencyMs, r.Worker);
+        r.ModelSha256, r.ExecutionProvider, Parse(r.Result), Parse(r.Error), r.StatusCode, r.LatencyMs, r.Worker, r.KeyId);
 
     private static JsonElement? Parse(string? json) => json is null ? null : JsonDocument.Parse(json).RootElement.Clone();
 }

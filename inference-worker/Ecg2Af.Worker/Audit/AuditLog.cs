@@ -16,7 +16,4 @@ internal static partial class AuditLog
 
     [LoggerMessage(EventId = 703, Level = LogLevel.Warning, Message = "Audit query failed on {Store} ({ErrorType}: {ErrorMessage})")]
     public static partial void QueryFailed(this ILogger logger, string store, string errorType, string errorMessage);
-
-    [LoggerMessage(EventId = 704, Level = LogLevel.Warning, Message = "Audit query refused: missing or wrong API key")]
-    public static partial void QueryUnauthorized(this ILogger logger);
 }
