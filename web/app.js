@@ -7,7 +7,8 @@
   const MAX_REQUEST_BYTES = 32 * 1024 * 1024;
   const MAX_FILES = 16;
   const MAX_NAME = 200;
-  const API = { predict: "/api/v1/predictions", batch: "/api/v1/predictions:batch", preprocess: "/api/v1/ecg:preprocess?stage=mv" };
+  // The prediction answer carries the millivolt leads for the plot (include=leads_mv): each ECG is uploaded once.
+  const API = { predict: "/api/v1/predictions", predictWithLeads: "/api/v1/predictions?include=leads_mv", batch: "/api/v1/predictions:batch" };
   const FIELDS = ["name", "email", "api-key", "ecg", "sample_rate_hz"];
 
   const $ = (id) => document.getElementById(id);
@@ -251,9 +252,7 @@
   async function scoreOne() {
     const body = ecgForm(files, true);
     setProgress("Uploading… 0%", 0);
-    // The ECG plot comes from the preprocessing endpoint (millivolts at the source rate); name and email are not sent there.
-    const plot = post(API.preprocess, ecgForm(files, false), null, "application/json", true).catch(() => null);
-    const response = await post(API.predict, body, (f) => {
+    const response = await post(API.predictWithLeads, body, (f) => {
       if (f < 1) setProgress(`Uploading… ${Math.round(f * 100)}%`, f * 100);
       else setProgress("Scoring the ECG…", undefined);
     });
@@ -266,9 +265,9 @@
     }
     setProgress("Done.", null);
     renderResult(response.json);
-    const mv = await plot;
-    if (mv && mv.status === 200 && mv.json) drawEcg(mv.json);
-    else $("ecg-status").textContent = `The ECG could not be drawn${mv && mv.json && mv.json.detail ? `: ${mv.json.detail}` : "."}`;
+    // The same upload's millivolt leads (at the source rate) draw the ECG.
+    if (response.json.leads_mv) drawEcg(response.json.leads_mv);
+    else $("ecg-status").textContent = "The ECG could not be drawn: the answer carried no leads.";
   }
 
   function standIn(r) { return r.model && r.model.weights === "stand-in"; }

@@ -14,6 +14,7 @@ builder.AddWorkerRouting();
 var app = builder.Build();
 // Order matters: the client address first (trusted proxies only), then routing, the API key check, rate limit
 // (per key, else per client IP) and deadline.
+app.UseSecurityHeaders();
 app.UseServiceDefaults();
 app.UseClientAddresses();
 app.UseWebForm();

@@ -52,6 +52,12 @@ public static class EcgPreprocessor
         // 1. The window: the first DurationSeconds, or the whole of a shorter record when padding is allowed.
         var wanted = (int)Math.Min(int.MaxValue, Math.Round(spec.DurationSeconds * fs));
         var used = Math.Min(n, wanted);
+        if (used < 2)
+        {
+            throw new EcgFormatException(EcgErrorKind.Unusable, Invariant(
+                $"At {fs:0.###} Hz the model's {spec.DurationSeconds:0.###} s window holds {used} sample(s); the sample rate is implausible."));
+        }
+
         var cropped = n > wanted;
         var padded = false;
         if (n < wanted)

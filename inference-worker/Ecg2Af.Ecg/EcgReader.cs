@@ -8,8 +8,8 @@ public static class EcgReader
     /// <summary>
     /// Reads one record from the uploaded files: one file, the parts of one record (a WFDB header and its signal
     /// files), or a <c>.zip</c> holding either. The format is found from the bytes, never from the file name.
-    /// Throws <see cref="EcgFormatException"/> for anything that is not a usable ECG, and no other exception (except
-    /// <see cref="ArgumentException"/> for a null list or entry, a programming error).
+    /// Throws <see cref="EcgFormatException"/> for anything that is not a usable ECG. Any other exception is a fault of
+    /// this library or the process (<see cref="ArgumentException"/> for a null list or entry), never of the file.
     /// </summary>
     public static EcgRecording Read(IReadOnlyList<EcgFile> files, EcgReadOptions? options = null)
     {
@@ -67,9 +67,11 @@ public static class EcgReader
     }
 
     /// <summary>
-    /// Runs a read so that only <see cref="EcgFormatException"/> leaves the library. Anything else a reader or a
-    /// library beneath it throws on hostile bytes (a PureHDF parse error, an XML error, a bad zip) is reported as
-    /// Malformed with its message.
+    /// Runs a read so that the known ways hostile bytes make a parser fail leave the library as
+    /// <see cref="EcgFormatException"/> (Malformed, with the parser's message, which describes the file): XML, zip and
+    /// deflate errors, truncated streams, bad text encodings and number formats, and any refusal from the HDF5 and zstd
+    /// libraries. Anything else (a bug here, an out-of-memory) is not the file's fault: it propagates unchanged, so the
+    /// host answers 500 without exposing its text.
     /// </summary>
     internal static T Guard<T>(Func<T> read)
     {
@@ -81,13 +83,51 @@ public static class EcgReader
         {
             throw;
         }
-        catch (OutOfMemoryException ex)
+        catch (Exception ex) when (ParserFailure(ex) is { } kind)
         {
-            throw new EcgFormatException(EcgErrorKind.TooLarge, "The file declares more data than can be held.", ex);
+            throw kind == EcgErrorKind.TooLarge
+                ? new EcgFormatException(kind, "The file declares more data than can be held.", ex)
+                : new EcgFormatException(kind, $"The file could not be decoded: {ex.Message}", ex);
         }
-        catch (Exception ex)
+    }
+
+    private static readonly System.Reflection.Assembly[] ParserLibraries =
+        [typeof(PureHDF.H5File).Assembly, typeof(ZstdSharp.Decompressor).Assembly];
+
+    /// <summary>
+    /// How a parser refused bad bytes (Malformed; TooLarge for an allocation the file's declared sizes made the HDF5 or
+    /// zstd library attempt), or null when <paramref name="ex"/> is a fault of this service. Parser refusals are the
+    /// exception types parsers throw for bad input, and any exception raised inside the HDF5 or zstd library (by it,
+    /// or by the runtime beneath it) before control came back to this library's code.
+    /// </summary>
+    internal static EcgErrorKind? ParserFailure(Exception ex)
+    {
+        if (ex is System.Xml.XmlException or InvalidDataException or EndOfStreamException or FormatException
+            or System.Text.DecoderFallbackException or ZstdSharp.ZstdException)
         {
-            throw new EcgFormatException(EcgErrorKind.Malformed, $"The file could not be decoded: {ex.Message}", ex);
+            return EcgErrorKind.Malformed;
         }
+
+        if (ex is InsufficientExecutionStackException)
+        {
+            return null;
+        }
+
+        var own = typeof(EcgReader).Assembly;
+        foreach (var frame in new System.Diagnostics.StackTrace(ex, false).GetFrames())
+        {
+            var assembly = frame.GetMethod()?.DeclaringType?.Assembly;
+            if (assembly == own)
+            {
+                return null;
+            }
+
+            if (assembly is not null && Array.IndexOf(ParserLibraries, assembly) >= 0)
+            {
+                return ex is OutOfMemoryException ? EcgErrorKind.TooLarge : EcgErrorKind.Malformed;
+            }
+        }
+
+        return null;
     }
 }

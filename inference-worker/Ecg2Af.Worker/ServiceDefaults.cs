@@ -58,9 +58,17 @@ internal static class ServiceDefaults
         return app;
     }
 
-    /// <summary>Exceptions become 500 ProblemDetails; bare status codes (404, 405, 413) get ProblemDetails bodies.</summary>
+    /// <summary>
+    /// Every answer says <c>X-Content-Type-Options: nosniff</c>; exceptions become 500 ProblemDetails (a trace id, never
+    /// the exception's text); bare status codes (404, 405, 413) get ProblemDetails bodies.
+    /// </summary>
     public static WebApplication UseServiceDefaults(this WebApplication app)
     {
+        app.Use((context, next) =>
+        {
+            context.Response.Headers.XContentTypeOptions = "nosniff";
+            return next(context);
+        });
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseHttpMetrics(o => o.RequestDuration.Histogram = HttpDuration);

@@ -60,9 +60,68 @@ public sealed class WebFixture : IAsyncLifetime
             ViewportSize = viewport ?? new ViewportSize { Width = 1280, Height = 900 },
             AcceptDownloads = true,
         });
+        // Every violation of the gateway's Content-Security-Policy is recorded (init scripts are not subject to it).
+        await context.AddInitScriptAsync(
+            "window.__cspViolations = []; document.addEventListener('securitypolicyviolation', (e) => window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));");
         var page = await context.NewPageAsync();
+        var watch = new PageWatch();
+        page.Console += (_, message) =>
+        {
+            if (message.Text.Contains("Content Security Policy", StringComparison.OrdinalIgnoreCase))
+            {
+                lock (watch)
+                {
+                    watch.Console.Add(message.Text);
+                }
+            }
+        };
+        page.Request += (_, request) =>
+        {
+            if (request.Method == "POST")
+            {
+                lock (watch)
+                {
+                    watch.Posts.Add(new Uri(request.Url).PathAndQuery);
+                }
+            }
+        };
+        Watches.AddOrUpdate(page, watch);
         page.SetDefaultTimeout(60_000);
         await page.GotoAsync("/");
         return page;
+    }
+
+    /// <summary>The paths (with query) of every POST the page made so far.</summary>
+    public static IReadOnlyList<string> Posts(IPage page)
+    {
+        var watch = Watches.TryGetValue(page, out var w) ? w : throw new InvalidOperationException("Not a page of this fixture.");
+        lock (watch)
+        {
+            return [.. watch.Posts];
+        }
+    }
+
+    /// <summary>Fails when the page reported any Content-Security-Policy violation (an event or a console message).</summary>
+    public static async Task AssertNoCspViolationsAsync(IPage page)
+    {
+        var events = await page.EvaluateAsync<string[]>("window.__cspViolations");
+        var watch = Watches.TryGetValue(page, out var w) ? w : throw new InvalidOperationException("Not a page of this fixture.");
+        string[] console;
+        lock (watch)
+        {
+            console = [.. watch.Console];
+        }
+
+        Assert.True(events.Length == 0 && console.Length == 0,
+            $"The page broke its Content-Security-Policy: {string.Join("; ", events.Concat(console))}");
+    }
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<IPage, PageWatch> Watches = [];
+
+    private sealed class PageWatch
+    {
+        public List<string> Console { get; } = [];
+
+        public List<string> Posts { get; } = [];
     }
 }

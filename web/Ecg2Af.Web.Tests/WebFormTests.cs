@@ -43,6 +43,10 @@ public sealed class WebFormTests(WebFixture fixture) : IClassFixture<WebFixture>
         await page.Locator("#result").WaitForAsync();
         await page.Locator("#ecg-plot polyline").Nth(12).WaitForAsync(); // 12 leads and the rhythm strip
 
+        // The page ran under the gateway's CSP without a violation, and sent the ECG once: the plot came with the prediction.
+        Assert.Equal(["/api/v1/predictions?include=leads_mv"], WebFixture.Posts(page));
+        await WebFixture.AssertNoCspViolationsAsync(page);
+
         var risk = result.GetProperty("af_risk").GetProperty("probability").GetDouble();
         Assert.Equal(Pct(risk), await page.TextContentAsync("#af-risk"));
         Assert.Equal(risk, Number(await page.GetAttributeAsync("#af-risk", "data-value")));
@@ -96,6 +100,7 @@ public sealed class WebFormTests(WebFixture fixture) : IClassFixture<WebFixture>
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Screenshot($"report-{label}.png"), FullPage = true });
         var pdf = await page.PdfAsync(new PagePdfOptions { Path = Screenshot($"report-{label}.pdf"), PreferCSSPageSize = true, PrintBackground = true });
         Assert.StartsWith("%PDF", Encoding.ASCII.GetString(pdf, 0, 4), StringComparison.Ordinal);
+        await WebFixture.AssertNoCspViolationsAsync(page);
         await page.Context.CloseAsync();
     }
 
@@ -112,6 +117,7 @@ public sealed class WebFormTests(WebFixture fixture) : IClassFixture<WebFixture>
 
         Assert.True(await page.EvaluateAsync<bool>("document.documentElement.scrollWidth <= window.innerWidth"));
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Screenshot("result-phone.png"), FullPage = true });
+        await WebFixture.AssertNoCspViolationsAsync(page);
         await page.Context.CloseAsync();
     }
 
@@ -140,6 +146,7 @@ public sealed class WebFormTests(WebFixture fixture) : IClassFixture<WebFixture>
         await page.ClickAsync("#submit");
         await page.Locator("#result").WaitForAsync();
         Assert.Matches(@"^\d+\.\d%$", await page.TextContentAsync("#af-risk"));
+        await WebFixture.AssertNoCspViolationsAsync(page);
         await page.Context.CloseAsync();
     }
 
@@ -162,6 +169,7 @@ public sealed class WebFormTests(WebFixture fixture) : IClassFixture<WebFixture>
         Assert.Equal("", await page.TextContentAsync("#name-error"));
         Assert.Equal(0, apiCalls());
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Screenshot("validation-email.png") });
+        await WebFixture.AssertNoCspViolationsAsync(page);
         await page.Context.CloseAsync();
     }
 
@@ -178,6 +186,7 @@ public sealed class WebFormTests(WebFixture fixture) : IClassFixture<WebFixture>
         await Expect(page, "#ecg-error", "Attach an ECG file.");
         Assert.Equal("true", await page.GetAttributeAsync("#ecg", "aria-invalid"));
         Assert.Equal(0, apiCalls());
+        await WebFixture.AssertNoCspViolationsAsync(page);
         await page.Context.CloseAsync();
     }
 
@@ -195,6 +204,7 @@ public sealed class WebFormTests(WebFixture fixture) : IClassFixture<WebFixture>
 
         await Expect(page, "#ecg-error", "'scan.png' is a PNG image, not an ECG format this service reads.");
         Assert.Equal(0, apiCalls());
+        await WebFixture.AssertNoCspViolationsAsync(page);
         await page.Context.CloseAsync();
     }
 
@@ -214,6 +224,7 @@ public sealed class WebFormTests(WebFixture fixture) : IClassFixture<WebFixture>
         await Expect(page, "#ecg-error", $"{problem.GetProperty("title").GetString()}: {problem.GetProperty("detail").GetString()}");
         Assert.False(await page.IsVisibleAsync("#result"));
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Screenshot("validation-unsupported.png") });
+        await WebFixture.AssertNoCspViolationsAsync(page);
         await page.Context.CloseAsync();
     }
 
@@ -340,6 +351,7 @@ public sealed class WebFormTests(WebFixture fixture) : IClassFixture<WebFixture>
         }
 
         Assert.StartsWith("notes,notes.txt,415,", csv[4], StringComparison.Ordinal);
+        await WebFixture.AssertNoCspViolationsAsync(page);
         await page.Context.CloseAsync();
     }
 

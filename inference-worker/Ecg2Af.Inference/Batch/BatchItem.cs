@@ -72,6 +72,10 @@ public sealed record RecordProblem(string Type, string Title, int Status, string
         };
     }
 
+    /// <summary>A record that failed inside the service, not because of its files; the text says nothing internal.</summary>
+    public static RecordProblem Internal() =>
+        Of(500, "Internal error", "This record could not be processed because of an error inside the service; it was logged.");
+
     public static RecordProblem InferenceFailed() =>
         Of(500, "Inference failed", "The model failed on this request; it was logged.");
 

@@ -157,6 +157,13 @@ public sealed class BatchScorer
 
             return Failure(RecordProblem.From(e));
         }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is not OperationCanceledException)
+        {
+            // Not the file's fault (a bug, out of memory): this record gets a 500 without the exception's text, the
+            // other records carry on, and the host logs what happened.
+            job.Failed?.Invoke(record, e);
+            return Failure(RecordProblem.Internal());
+        }
         finally
         {
             _preparing.Release();

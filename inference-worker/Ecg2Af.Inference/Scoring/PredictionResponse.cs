@@ -17,6 +17,12 @@ public sealed record PredictionResponse
 
     /// <summary>Plain-language caveat shown with every result (stand-in weights, research use only).</summary>
     public required string Notice { get; init; }
+
+    /// <summary>
+    /// The decoded millivolt leads of the same upload (the <c>ecg:preprocess?stage=mv</c> view), only when the client
+    /// asks for them (<c>include=leads_mv</c>): the web page draws the ECG from the one upload it scores.
+    /// </summary>
+    public MillivoltView? LeadsMv { get; init; }
 }
 
 public sealed record ModelInfo(

@@ -221,6 +221,42 @@ public sealed class InferenceScheduler : IDisposable
         return pending.Completion.Task;
     }
 
+    /// <summary>
+    /// Admission before a request's body is read: the refusal <see cref="SubmitAsync"/> would give right now to
+    /// <paramref name="items"/> item(s) in <paramref name="priority"/>'s lane because the worker drains or the lane is
+    /// full, or null when the lane has room. Nothing is queued or reserved; a refusal is counted like one from
+    /// <see cref="SubmitAsync"/>, so an overloaded worker spends no parsing on work it would turn away.
+    /// </summary>
+    public InferenceRejectedException? RefuseBeforeParsing(IInferenceTarget target, Priority priority, int items = 1)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        InferenceRejectedException refusal;
+        RequestOutcome outcome;
+        lock (_gate)
+        {
+            if (_draining || _stopping)
+            {
+                outcome = RequestOutcome.ShuttingDown;
+                refusal = new InferenceRejectedException(RejectionReason.ShuttingDown,
+                    "The worker is shutting down and takes no new work; retry on another worker.", UnknownRetryAfter);
+            }
+            else if (_laneItems[(int)priority] + items > _options.Capacity(priority))
+            {
+                outcome = RequestOutcome.QueueFull;
+                refusal = new InferenceRejectedException(RejectionReason.QueueFull,
+                    $"The {priority.Name()} queue is full ({_options.Capacity(priority)} items); retry later. The request was not read.",
+                    RetryAfterLocked());
+            }
+            else
+            {
+                return null;
+            }
+        }
+
+        _events.RequestFinished(target, priority, outcome, TimeSpan.Zero);
+        return refusal;
+    }
+
     /// <summary>Refuses new work from now on (503); queued and running requests carry on.</summary>
     public void BeginDrain()
     {

@@ -56,6 +56,40 @@ public sealed class AdmissionTests(HoldingWorkerFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task LaneFull_RefusedBeforeTheBodyIsParsed()
+    {
+        var admitted = Enumerable.Range(0, 2).Select(i => InferAsync(Worker.Client, Infer, Binary(RandomEcg(60 + i)))).ToList();
+        await QueuedAsync("routine", 2);
+        var parses = await Worker.MetricAsync("ecg2af_worker_parses_total");
+
+        // OIP requests (JSON and binary tensors) and prediction uploads, all for the full routine lane.
+        var refused = await Task.WhenAll(
+            InferAsync(Worker.Client, Infer, Json(RandomEcg(70))),
+            InferAsync(Worker.Client, Infer, Binary(RandomEcg(71))));
+        using var prediction = await Worker.Client.PostAsync(new Uri("/api/v1/predictions", UriKind.Relative), Hardening.HostileInputTests.MuseForm());
+        // A declared 8 MB body of which nothing is sent: the answer comes without the worker waiting for it.
+        var (rawStatus, _, _) = await Ecg2Af.LocalCluster.HostileEnvelopes.SendRawAsync(Worker.Url, Infer, [new("Content-Type", "application/json")],
+            "{"u8.ToArray(), 8_000_000, endBody: false);
+
+        foreach (var response in refused)
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.Status);
+            Assert.True(response.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));
+            Assert.Contains("not read", (string)response.Json["error"]!, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, prediction.StatusCode);
+        Assert.True(prediction.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));
+        Assert.Equal(503, rawStatus);
+        Assert.Equal(parses, await Worker.MetricAsync("ecg2af_worker_parses_total"));
+
+        Assert.All(await Task.WhenAll(admitted), r => Assert.Equal(HttpStatusCode.OK, r.Status));
+        var served = await Worker.Client.PostAsync(new Uri("/api/v1/predictions", UriKind.Relative), Hardening.HostileInputTests.MuseForm());
+        Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+        Assert.Equal(parses + 1, await Worker.MetricAsync("ecg2af_worker_parses_total"));
+    }
+
+    [Fact]
     public async Task Infer_DeadlinePassesWhileQueued_504AndNeverComputed()
     {
         var runsBefore = await Worker.MetricAsync("ecg2af_inference_batch_size_count", "model=\"ecg2af\"");

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Ecg2Af.Inference.Repository;
 using Ecg2Af.Inference.Serving;
+using Microsoft.AspNetCore.Http.Features;
 
 namespace Ecg2Af.Worker.InferenceProtocol;
 
@@ -84,24 +85,51 @@ internal static class InferRequestReader
         }
     }
 
+    /// <summary>The first buffer a body is read into; it doubles as the body grows, never past the size limit.</summary>
+    private const int InitialBuffer = 64 * 1024;
+
+    /// <summary>
+    /// Reads the whole body into a pooled buffer. The limit (Kestrel's <c>MaxRequestBodySize</c>, <c>Uploads:MaxRequestBytes</c>)
+    /// is checked against the declared <c>Content-Length</c> before anything is allocated (413), and against what
+    /// arrives while reading; the buffer grows with the bytes that came, never with what the client declared.
+    /// </summary>
     private static async Task<(byte[] Buffer, int Length)> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
     {
-        var expected = request.ContentLength is { } declared and > 0 and < int.MaxValue ? (int)declared : 64 * 1024;
-        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(expected, 16));
+        var limit = Math.Min(
+            request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize ?? int.MaxValue,
+            Array.MaxLength);
+        if (request.ContentLength > limit)
+        {
+            throw TooLarge(limit);
+        }
+
+        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Clamp(request.ContentLength ?? InitialBuffer, 16, Math.Min(InitialBuffer, limit)));
         var length = 0;
         try
         {
             while (true)
             {
-                if (length == buffer.Length)
+                if (length == buffer.Length || length >= limit)
                 {
-                    var larger = ArrayPool<byte>.Shared.Rent(checked(buffer.Length * 2));
+                    if (length >= limit)
+                    {
+                        // Only an end of body may follow; anything more is over the limit.
+                        var probe = new byte[1];
+                        if (await request.Body.ReadAsync(probe, cancellationToken) == 0)
+                        {
+                            return (buffer, length);
+                        }
+
+                        throw TooLarge(limit);
+                    }
+
+                    var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, limit));
                     buffer.AsSpan(0, length).CopyTo(larger);
                     ArrayPool<byte>.Shared.Return(buffer);
                     buffer = larger;
                 }
 
-                var read = await request.Body.ReadAsync(buffer.AsMemory(length), cancellationToken);
+                var read = await request.Body.ReadAsync(buffer.AsMemory(length, (int)Math.Min(buffer.Length - length, limit - length)), cancellationToken);
                 if (read == 0)
                 {
                     return (buffer, length);
@@ -117,6 +145,9 @@ internal static class InferRequestReader
         }
     }
 
+    private static InferRequestException TooLarge(long limit) => new(
+        $"The request body is larger than this worker takes ({limit} bytes).", StatusCodes.Status413PayloadTooLarge);
+
     private static InferRequestBody ReadRaw(ReadOnlySpan<byte> body, ServedVersion target)
     {
         var bytes = target.InputLength * sizeof(float);
@@ -128,7 +159,16 @@ internal static class InferRequestReader
 
         var result = new InferRequestBody { BinaryOutputs = true, Items = 1 };
         result.Input = TensorPool.Shared.Rent(target.InputLength);
-        InferInput.CopyLittleEndian(body, result.Input.Span, target.Signature.Input.Name);
+        try
+        {
+            InferInput.CopyLittleEndian(body, result.Input.Span, target.Signature.Input.Name);
+        }
+        catch
+        {
+            result.Dispose();
+            throw;
+        }
+
         return result;
     }
 
@@ -185,6 +225,12 @@ internal static class InferRequestReader
         }
         catch (JsonException e)
         {
+            result.Dispose();
+            throw new InferRequestException($"The request is not valid JSON: {e.Message}");
+        }
+        catch (InvalidOperationException e) when (e.InnerException is System.Text.DecoderFallbackException || e.Source == typeof(Utf8JsonReader).Assembly.GetName().Name)
+        {
+            // The JSON reader refuses text it cannot decode (invalid UTF-8 in a string) this way.
             result.Dispose();
             throw new InferRequestException($"The request is not valid JSON: {e.Message}");
         }

@@ -108,6 +108,23 @@ internal static class InferResponseWriter
         }
     }
 
+    /// <summary>
+    /// Whether every output that will be written as JSON <c>data</c> is finite (JSON has no NaN or infinity): checked
+    /// before anything is written, so a response never breaks off half-way.
+    /// </summary>
+    public static bool JsonOutputsFinite(InferRequestBody request, ServedVersion version, InferenceResult result)
+    {
+        foreach (var (index, binary) in ProtocolInference.SelectOutputs(request, version))
+        {
+            if (!binary && !System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(result.Outputs[index]))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     /// <summary>The floats as little-endian bytes (a copy).</summary>
     public static byte[] LittleEndian(float[] values)
     {

@@ -8,6 +8,7 @@ using Ecg2Af.Worker.Audit;
 using Ecg2Af.Worker.Security;
 using Ecg2Af.Worker.Models;
 using Ecg2Af.Worker.Serving;
+using Ecg2Af.Worker.Uploads;
 
 namespace Ecg2Af.Worker.InferenceProtocol;
 
@@ -121,6 +122,13 @@ internal static class InferenceProtocolApi
             using var lease = inference.Acquire(model, version);
             var target = lease.Version;
             audit?.Target = target;
+
+            // Overload is answered before the body is read: a refused request costs no parsing.
+            if (AdmissionReader.RefuseBeforeBody(context.Request, inference.Scheduler, target, Priority.Routine, "v2_infer") is { } early)
+            {
+                return Error(response, ServingProblems.Status(early.Reason), early.Message, early.RetryAfter);
+            }
+
             InferRequestBody body;
             try
             {
@@ -131,9 +139,9 @@ internal static class InferenceProtocolApi
                 ServingMetrics.InvalidInput(target.ModelName, target.ModelVersion, Priority.Routine);
                 return Error(response, e.Status, e.Message);
             }
-            catch (BadHttpRequestException e)
+            catch (Exception e) when (RequestEnvelopeFilter.Status(e, context) is { } status)
             {
-                return Error(response, e.StatusCode, e.Message);
+                return Error(response, status, $"The request body could not be read: {e.Message}");
             }
 
             using (body)
@@ -145,6 +153,12 @@ internal static class InferenceProtocolApi
                 }
 
                 var result = await inference.RunAsync(target, body, admission, cancellationToken);
+                if (!InferResponseWriter.JsonOutputsFinite(body, target, result))
+                {
+                    context.RequestServices.GetRequiredService<ILogger<InferenceScheduler>>().NonFiniteOutput(target.ModelName, target.ModelVersion);
+                    return Error(response, StatusCodes.Status500InternalServerError,
+                        "The model produced a non-finite output for this input, which JSON cannot carry; it was logged. Ask for binary outputs to see the raw values.");
+                }
 
                 // The record commits before the first byte of the answer, as for every audited route.
                 if (audit is not null && !await audit.CommitBeforeResponseAsync(context, StatusCodes.Status200OK))

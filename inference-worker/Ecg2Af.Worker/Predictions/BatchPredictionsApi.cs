@@ -26,7 +26,8 @@ internal static class BatchPredictionsApi
         app.MapPost("/api/v1/predictions:batch", BatchAsync)
             .DisableAntiforgery()
             .WithName("PredictBatch")
-            .RequireApiKey(ApiKeyScopes.Predict);
+            .RequireApiKey(ApiKeyScopes.Predict)
+            .WithRequestEnvelope();
         return app;
     }
 
@@ -92,6 +93,7 @@ internal static class BatchPredictionsApi
 
             try
             {
+                ServingMetrics.Parsed("predictions_batch");
                 var (read, status, errors) = await BatchUpload.ReadAsync(request, options, u => upload = u, cancellationToken);
                 if (read is null)
                 {

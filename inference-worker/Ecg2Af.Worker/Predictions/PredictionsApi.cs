@@ -15,19 +15,26 @@ namespace Ecg2Af.Worker.Predictions;
 /// <summary><c>POST /api/v1/predictions</c>: one ECG record in, the decoded ECG2AF outputs out.</summary>
 internal static class PredictionsApi
 {
+    private const string Endpoint = "predictions";
+
+    /// <summary>The <c>include</c> value that adds the millivolt leads to the answer.</summary>
+    public const string LeadsMv = "leads_mv";
+
     public static IEndpointRouteBuilder MapPredictionsApi(this IEndpointRouteBuilder app)
     {
         app.MapPost("/api/v1/predictions", PredictAsync)
             .DisableAntiforgery()
             .WithName("Predict")
             .AcceptApiKey(ApiKeyScopes.Predict)
-            .WithAudit();
+            .WithAudit()
+            .WithRequestEnvelope();
         return app;
     }
 
     private static async Task<IResult> PredictAsync(
         HttpRequest request,
         ModelCatalog models,
+        InferenceScheduler scheduler,
         InferenceExecutor executor,
         IOptions<UploadOptions> limits,
         IOptions<SchedulerOptions> serving,
@@ -36,6 +43,13 @@ internal static class PredictionsApi
     {
         var started = Stopwatch.GetTimestamp();
         var logger = loggers.CreateLogger(typeof(PredictionsApi));
+        if (models.Resolve(request.Query["model"].ToString() is { Length: > 0 } m ? m : models.DefaultModel, NonEmpty(request.Query["version"].ToString()))
+                .Served is { } likely
+            && AdmissionReader.RefuseBeforeBody(request, scheduler, likely, Priority.Routine, Endpoint) is { } early)
+        {
+            return ServingProblems.Problem(request.HttpContext.Response, early);
+        }
+
         var (form, errors) = await PredictionForm.ReadAsync(request, limits.Value, cancellationToken);
         if (form is null)
         {
@@ -94,10 +108,23 @@ internal static class PredictionsApi
 
         var outputs = result.Outputs;
         var response = ScoringPipeline.Complete(Guid.CreateVersion7().ToString("N"), model, input, outputs, 0, timings);
+        if (Includes(request, form.Ecg.Form, LeadsMv))
+        {
+            response = response with { LeadsMv = MillivoltView.From(input.Recording) };
+        }
+
         logger.Predicted(response.Id, input.Recording.Format, model.Name, model.Version, response.TimingMs["total"]);
-        ServingMetrics.Completed(model.Name, model.Version, "predictions", Stopwatch.GetElapsedTime(started));
+        ServingMetrics.Completed(model.Name, model.Version, Endpoint, Stopwatch.GetElapsedTime(started));
         return TypedResults.Ok(response);
     }
+
+    /// <summary>Whether <c>include</c> (query or form field; comma-separated) names <paramref name="part"/>.</summary>
+    private static bool Includes(HttpRequest request, IFormCollection form, string part) =>
+        request.Query["include"].Concat(form["include"])
+            .SelectMany(v => (v ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            .Contains(part, StringComparer.OrdinalIgnoreCase);
+
+    private static string? NonEmpty(string value) => value.Length > 0 ? value : null;
 }
 
 internal static partial class PredictionsLog

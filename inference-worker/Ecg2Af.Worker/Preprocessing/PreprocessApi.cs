@@ -23,12 +23,14 @@ internal static class PreprocessApi
             .DisableAntiforgery()
             .WithName("Preprocess")
             .RequireApiKey(ApiKeyScopes.Predict)
-            .WithAudit("preprocess");
+            .WithAudit("preprocess")
+            .WithRequestEnvelope();
         return app;
     }
 
     private static async Task<IResult> PreprocessAsync(HttpRequest request, ModelCatalog models, IOptions<UploadOptions> limits, CancellationToken cancellationToken)
     {
+        ServingMetrics.Parsed("preprocess");
         var (upload, errors) = await EcgUploadForm.ReadAsync(request, limits.Value, cancellationToken);
         if (upload is null)
         {

@@ -59,5 +59,38 @@ internal static class AdmissionReader
         return true;
     }
 
+    /// <summary>
+    /// The lane a request names before its body is read (the <c>priority</c> query parameter, else the
+    /// <see cref="PriorityHeader"/> header), else <paramref name="fallback"/>; null when what it names cannot be read
+    /// (the full read reports that). A lane named only inside the body (a form field, OIP <c>parameters.priority</c>)
+    /// is not known yet: under overload such a request is admitted or refused by this lane (docs/serving.md).
+    /// </summary>
+    public static Priority? BeforeBody(HttpRequest request, Priority fallback)
+    {
+        var text = NonEmpty(request.Query["priority"].ToString()) ?? NonEmpty(request.Headers[PriorityHeader].ToString());
+        if (text is null)
+        {
+            return fallback;
+        }
+
+        return Priorities.TryParse(text, out var priority) ? priority : null;
+    }
+
+    /// <summary>
+    /// Admission before the body is read: a 503 (with Retry-After) when the lane the request names before its body
+    /// is full or the worker drains, else null. Counts the body parse that follows an admission.
+    /// </summary>
+    public static InferenceRejectedException? RefuseBeforeBody(
+        HttpRequest request, InferenceScheduler scheduler, IInferenceTarget target, Priority fallback, string endpoint)
+    {
+        if (BeforeBody(request, fallback) is { } lane && scheduler.RefuseBeforeParsing(target, lane) is { } refusal)
+        {
+            return refusal;
+        }
+
+        ServingMetrics.Parsed(endpoint);
+        return null;
+    }
+
     private static string? NonEmpty(string value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 }

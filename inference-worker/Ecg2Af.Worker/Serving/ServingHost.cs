@@ -75,4 +75,7 @@ internal static partial class ServingLog
 
     [LoggerMessage(EventId = 304, Level = LogLevel.Error, Message = "Inference failed for {Model}/{Version}")]
     public static partial void InferenceFailed(this ILogger logger, string model, string version, Exception exception);
+
+    [LoggerMessage(EventId = 305, Level = LogLevel.Error, Message = "The model {Model}/{Version} produced a non-finite output that JSON cannot carry")]
+    public static partial void NonFiniteOutput(this ILogger logger, string model, string version);
 }

@@ -85,6 +85,11 @@ internal sealed class ServingMetrics : ISchedulerEvents
         "ONNX Runtime sessions of each serving model version, by the execution provider each runs on.",
         new GaugeConfiguration { LabelNames = ["model", "version", "execution_provider"] });
 
+    private static readonly Counter Parses = Metrics.CreateCounter(
+        "ecg2af_worker_parses_total",
+        "Request bodies the worker began to read and parse, by endpoint; a request refused by admission before its body (503) is not counted.",
+        new CounterConfiguration { LabelNames = ["endpoint"] });
+
     public const string Platform = "onnx_onnxv1";
 
     public ServingMetrics()
@@ -149,6 +154,9 @@ internal sealed class ServingMetrics : ISchedulerEvents
     /// <summary>A request refused before it reached the batcher because its input was unusable.</summary>
     public static void InvalidInput(string model, string version, Priority priority) =>
         Requests.WithLabels(model, version, priority.Name(), "invalid_input").Inc();
+
+    /// <summary>A request body the worker is about to read and parse (admission let it in).</summary>
+    public static void Parsed(string endpoint) => Parses.WithLabels(endpoint).Inc();
 
     public static void Completed(string model, string version, string endpoint, TimeSpan elapsed) =>
         RequestDuration.WithLabels(model, version, endpoint).Observe(elapsed.TotalSeconds);
