@@ -48,7 +48,7 @@ public sealed class HostileInputTests(HostileWorkerFixture fixture) : IClassFixt
         {
             // The body is never sent: an answer at all proves the worker did not wait for it.
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            var (status, type, body) = await HostileEnvelopes.SendRawAsync(Worker.Url, route, [new("Content-Type", contentType)],
+            var (status, type, body) = await HostileEnvelopes.SendRawAsync(Worker.Url, route, [new("Content-Type", contentType), new("Authorization", "Bearer " + Worker.ApiKey.Key)],
                 "{\"inputs\""u8.ToArray(), 2_000_000_000, timeout.Token, endBody: false);
 
             Assert.Equal(413, status);

@@ -68,7 +68,7 @@ public sealed class AdmissionTests(HoldingWorkerFixture fixture) : IClassFixture
             InferAsync(Worker.Client, Infer, Binary(RandomEcg(71))));
         using var prediction = await Worker.Client.PostAsync(new Uri("/api/v1/predictions", UriKind.Relative), Hardening.HostileInputTests.MuseForm());
         // A declared 8 MB body of which nothing is sent: the answer comes without the worker waiting for it.
-        var (rawStatus, _, _) = await Ecg2Af.LocalCluster.HostileEnvelopes.SendRawAsync(Worker.Url, Infer, [new("Content-Type", "application/json")],
+        var (rawStatus, _, _) = await Ecg2Af.LocalCluster.HostileEnvelopes.SendRawAsync(Worker.Url, Infer, [new("Content-Type", "application/json"), new("Authorization", "Bearer " + Worker.ApiKey.Key)],
             "{"u8.ToArray(), 8_000_000, endBody: false);
 
         foreach (var response in refused)
