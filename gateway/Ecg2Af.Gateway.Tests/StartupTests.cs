@@ -24,6 +24,8 @@ public class StartupTests
     [InlineData("Gateway__Failover__ConnectTimeout", "00:00:00", "ConnectTimeout")]
     [InlineData("Gateway__RateLimit__TokenLimit", "0", "TokenLimit")]
     [InlineData("Gateway__PassiveHealth__FailureRateLimit", "1.5", "FailureRateLimit")]
+    [InlineData("Gateway__Tls__RedirectHttp", "true", "RedirectHttp")]
+    [InlineData("Gateway__Tls__HstsMaxAge", "00:00:00", "HstsMaxAge")]
     public async Task Start_InvalidSetting_ExitsNamingIt(string key, string value, string named)
     {
         var error = await Assert.ThrowsAsync<InvalidOperationException>(async () =>

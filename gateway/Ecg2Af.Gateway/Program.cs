@@ -2,15 +2,18 @@ using Ecg2Af.Gateway;
 using Ecg2Af.Gateway.Clients;
 using Ecg2Af.Gateway.Protection;
 using Ecg2Af.Gateway.Routing;
+using Ecg2Af.Gateway.Tls;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
+builder.AddTls();
 builder.AddClientAddresses();
 builder.AddProtection();
 builder.AddWorkerRouting();
 
 var app = builder.Build();
-// Order matters: the client address first (trusted proxies only), then routing, rate limit and deadline.
+// Order matters: HSTS and the HTTPS redirect first, then the client address (trusted proxies only), then routing, rate limit and deadline.
+app.UseTls();
 app.UseServiceDefaults();
 app.UseClientAddresses();
 app.UseWebForm();
