@@ -83,6 +83,7 @@ public sealed class AuditConfigurationTests : IDisposable
     [InlineData("Audit:AdminApiKey", "short", "AdminApiKey")]
     [InlineData("Audit:PostgresConnectionString", "Host=localhost;Bogus Setting=1", "PostgresConnectionString")]
     [InlineData("Audit:TrustedProxies:0", "not-an-address", "TrustedProxies")]
+    [InlineData("Audit:RequirePostgres", "true", "RequirePostgres")]
     public async Task Startup_BadAuditSetting_RefusedByOptionsValidation(string key, string value, string named)
     {
         await using var factory = Worker("configured-admin-key-0123456789", (key, value));

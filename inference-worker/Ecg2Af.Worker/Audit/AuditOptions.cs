@@ -19,6 +19,13 @@ public sealed class AuditOptions : IValidatableObject
     /// <summary>PostgreSQL (Npgsql) connection string; when set, records go to PostgreSQL instead of SQLite.</summary>
     public string? PostgresConnectionString { get; set; }
 
+    /// <summary>
+    /// True: the worker refuses to start unless <see cref="PostgresConnectionString"/> is set, so a deployment whose
+    /// database secret is missing fails loudly instead of auditing to a local SQLite file that dies with the pod
+    /// (the Kubernetes manifests set it). Default false.
+    /// </summary>
+    public bool RequirePostgres { get; set; }
+
     /// <summary>How long a SQLite write waits for another process holding the write lock.</summary>
     [Range(typeof(TimeSpan), "00:00:00.050", "00:05:00")]
     public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(5);
@@ -53,6 +60,11 @@ public sealed class AuditOptions : IValidatableObject
         if (AdminApiKey is { } key && key.Length is > 0 and < 16)
         {
             yield return new ValidationResult("Audit:AdminApiKey must be at least 16 characters (or unset to disable the audit endpoint).", [nameof(AdminApiKey)]);
+        }
+
+        if (RequirePostgres && !UsesPostgres)
+        {
+            yield return new ValidationResult("Audit:RequirePostgres is true but Audit:PostgresConnectionString is not set (the records would go to a local SQLite file).", [nameof(PostgresConnectionString)]);
         }
 
         if (UsesPostgres && !IsConnectionString(PostgresConnectionString!))
