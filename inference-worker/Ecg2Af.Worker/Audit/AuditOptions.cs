@@ -49,6 +49,17 @@ public sealed class AuditOptions : IValidatableObject
     /// </summary>
     public string[] TrustedProxies { get; set; } = [];
 
+    /// <summary>
+    /// Records older than this many days are deleted by a background job (every <see cref="RetentionInterval"/>,
+    /// and once at start-up). Unset (default): records are kept until erased. 1 to 36,500.
+    /// </summary>
+    [Range(1, 36_500)]
+    public int? RetentionDays { get; set; }
+
+    /// <summary>How often the retention job runs. 1 s to 1 day, default 1 h.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan RetentionInterval { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>Most records one audit query returns.</summary>
     [Range(1, 1_000_000)]
     public int MaxQueryRecords { get; set; } = 10_000;
