@@ -8,7 +8,7 @@
   const MAX_FILES = 16;
   const MAX_NAME = 200;
   const API = { predict: "/api/v1/predictions", batch: "/api/v1/predictions:batch", preprocess: "/api/v1/ecg:preprocess?stage=mv" };
-  const FIELDS = ["name", "email", "ecg"];
+  const FIELDS = ["name", "email", "api-key", "ecg", "sample_rate_hz"];
 
   const $ = (id) => document.getElementById(id);
   const form = $("predict-form");
@@ -197,11 +197,18 @@
   }
 
   // POST with upload progress (fetch cannot report it). Resolves { status, json }.
-  function post(url, body, onUpload, accept = "application/json") {
+  // The API key typed into the form, for the routes that need one (never for the keyless single prediction).
+  function withKey(xhr) {
+    const key = $("api-key").value.trim();
+    if (key) xhr.setRequestHeader("X-Api-Key", key);
+  }
+
+  function post(url, body, onUpload, accept = "application/json", keyed = false) {
     return new Promise((resolve, reject) => {
       const xhr = new XMLHttpRequest();
       xhr.open("POST", url);
       xhr.setRequestHeader("Accept", accept);
+      if (keyed) withKey(xhr);
       xhr.upload.onprogress = (e) => { if (e.lengthComputable && onUpload) onUpload(e.loaded / e.total); };
       xhr.upload.onload = () => onUpload && onUpload(1);
       xhr.onload = () => {
@@ -221,6 +228,8 @@
       body.append("email", form.email.value.trim());
     }
     for (const f of list) body.append("ecg", f, f.name);
+    const rate = $("sample_rate_hz").value.trim();
+    if (rate) body.append("sample_rate_hz", rate);
     return body;
   }
 
@@ -230,6 +239,7 @@
     if (p.errors && typeof p.errors === "object") return { errors: p.errors };
     const text = [p.title, p.detail].filter(Boolean).join(": ") || `The request failed (HTTP ${response.status}).`;
     if ([400, 413, 415, 422].includes(response.status)) return { errors: { ecg: [text] } };
+    if (response.status === 401 || response.status === 403) return { errors: { "api-key": [text] } };
     if (response.status === 503 || response.status === 429) {
       const wait = response.retryAfter ? ` Try again in about ${response.retryAfter} seconds.` : " Try again shortly.";
       return { general: `The service is busy or unavailable right now (${p.title || response.status}).${wait}` };
@@ -242,7 +252,7 @@
     const body = ecgForm(files, true);
     setProgress("Uploading… 0%", 0);
     // The ECG plot comes from the preprocessing endpoint (millivolts at the source rate); name and email are not sent there.
-    const plot = post(API.preprocess, ecgForm(files, false)).catch(() => null);
+    const plot = post(API.preprocess, ecgForm(files, false), null, "application/json", true).catch(() => null);
     const response = await post(API.predict, body, (f) => {
       if (f < 1) setProgress(`Uploading… ${Math.round(f * 100)}%`, f * 100);
       else setProgress("Scoring the ECG…", undefined);
@@ -524,6 +534,7 @@
       };
       xhr.open("POST", API.batch);
       xhr.setRequestHeader("Accept", "application/x-ndjson");
+      withKey(xhr);
       xhr.upload.onprogress = (e) => { if (e.lengthComputable) onUpload(e.loaded / e.total); };
       xhr.upload.onload = () => onUpload(1);
       xhr.onprogress = take;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using Ecg2Af.Security;
 
 namespace Ecg2Af.LocalCluster;
 
@@ -33,11 +34,18 @@ public sealed class LocalCluster : IAsyncDisposable
         {
             AuditSqlitePath = options.WorkerSettings.GetValueOrDefault("Audit__SqlitePath");
         }
+        ApiKey = options.ApiKey ?? TestApiKey.Create("local-cluster", [ApiKeyScopes.Predict, ApiKeyScopes.Admin], permitsPerSecond: 100_000, burst: 100_000);
         _workers = new ServiceProcess?[options.Workers];
         _workerPorts = new int[options.Workers];
     }
 
     public ServiceProcess Gateway { get; private set; } = null!;
+
+    /// <summary>
+    /// The key the gateway and workers accept (entry 0 of <c>Security:ApiKeys</c>, unless the settings configure that
+    /// entry themselves): scopes predict and admin. Clients send it with <see cref="TestApiKey.Authorize(HttpClient)"/>.
+    /// </summary>
+    public TestApiKey ApiKey { get; }
 
     public Uri GatewayUrl => Gateway.Url;
 
@@ -209,7 +217,7 @@ public sealed class LocalCluster : IAsyncDisposable
 
     private async Task StartWorkerAsync(int index, int port, IReadOnlyDictionary<string, string>? settings, bool waitUntilReady, CancellationToken cancellationToken)
     {
-        var environment = new Dictionary<string, string>(_options.WorkerSettings)
+        var environment = new Dictionary<string, string>(WithKey(_options.WorkerSettings))
         {
             ["Model__RepositoryPath"] = ModelRepository,
             ["Worker__InstanceId"] = WorkerId(index),
@@ -236,7 +244,7 @@ public sealed class LocalCluster : IAsyncDisposable
 
     private Dictionary<string, string> GatewayEnvironment(IReadOnlyDictionary<string, string>? settings, bool withWorkerDestinations)
     {
-        var environment = new Dictionary<string, string>(_options.GatewaySettings);
+        var environment = WithKey(_options.GatewaySettings);
         if (withWorkerDestinations)
         {
             for (var i = 0; i < _workerPorts.Length; i++)
@@ -248,6 +256,21 @@ public sealed class LocalCluster : IAsyncDisposable
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
         {
             environment[key] = value;
+        }
+
+        return environment;
+    }
+
+    /// <summary>The settings with <see cref="ApiKey"/> as key entry 0, unless they configure that entry already.</summary>
+    private Dictionary<string, string> WithKey(IReadOnlyDictionary<string, string> settings)
+    {
+        var environment = new Dictionary<string, string>(settings);
+        if (!environment.Keys.Any(k => k.StartsWith("Security__ApiKeys__0__", StringComparison.Ordinal)))
+        {
+            foreach (var (key, value) in ApiKey.Settings(0))
+            {
+                environment[key] = value;
+            }
         }
 
         return environment;

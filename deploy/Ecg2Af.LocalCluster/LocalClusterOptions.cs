@@ -14,6 +14,13 @@ public sealed record LocalClusterOptions
     /// <summary>Extra configuration for the gateway, as environment variables.</summary>
     public IReadOnlyDictionary<string, string> GatewaySettings { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>
+    /// The key configured on the gateway and every worker as <c>Security:ApiKeys:0</c> (scopes predict and admin, a
+    /// rate limit high enough for any test). Null: a fresh one (<see cref="LocalCluster.ApiKey"/>). Ignored when the
+    /// settings already configure entry 0 themselves.
+    /// </summary>
+    public TestApiKey? ApiKey { get; init; }
+
     /// <summary>Gateway port; 0 picks a free one.</summary>
     public int GatewayPort { get; init; }
 

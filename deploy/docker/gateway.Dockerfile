@@ -7,8 +7,10 @@ WORKDIR /src
 # Restore layer: only what restore reads, so a source change does not restore again.
 COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
 COPY gateway/Ecg2Af.Gateway/Ecg2Af.Gateway.csproj gateway/Ecg2Af.Gateway/
+COPY inference-worker/Ecg2Af.Security/Ecg2Af.Security.csproj inference-worker/Ecg2Af.Security/
 RUN dotnet restore gateway/Ecg2Af.Gateway/Ecg2Af.Gateway.csproj -r linux-x64
 COPY gateway/Ecg2Af.Gateway/ gateway/Ecg2Af.Gateway/
+COPY inference-worker/Ecg2Af.Security/ inference-worker/Ecg2Af.Security/
 # The project copies web/** (not its browser tests) next to its binaries.
 COPY web/ web/
 RUN dotnet publish gateway/Ecg2Af.Gateway/Ecg2Af.Gateway.csproj -c Release -r linux-x64 --self-contained false --no-restore -o /app

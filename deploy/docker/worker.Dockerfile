@@ -9,11 +9,13 @@ COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
 COPY inference-worker/Ecg2Af.Ecg/Ecg2Af.Ecg.csproj inference-worker/Ecg2Af.Ecg/
 COPY inference-worker/Ecg2Af.Inference/Ecg2Af.Inference.csproj inference-worker/Ecg2Af.Inference/
 COPY inference-worker/Ecg2Af.Audit/Ecg2Af.Audit.csproj inference-worker/Ecg2Af.Audit/
+COPY inference-worker/Ecg2Af.Security/Ecg2Af.Security.csproj inference-worker/Ecg2Af.Security/
 COPY inference-worker/Ecg2Af.Worker/Ecg2Af.Worker.csproj inference-worker/Ecg2Af.Worker/
 RUN dotnet restore inference-worker/Ecg2Af.Worker/Ecg2Af.Worker.csproj -r linux-x64 -p:OrtFlavor=Cpu
 COPY inference-worker/Ecg2Af.Ecg/ inference-worker/Ecg2Af.Ecg/
 COPY inference-worker/Ecg2Af.Inference/ inference-worker/Ecg2Af.Inference/
 COPY inference-worker/Ecg2Af.Audit/ inference-worker/Ecg2Af.Audit/
+COPY inference-worker/Ecg2Af.Security/ inference-worker/Ecg2Af.Security/
 COPY inference-worker/Ecg2Af.Worker/ inference-worker/Ecg2Af.Worker/
 RUN dotnet publish inference-worker/Ecg2Af.Worker/Ecg2Af.Worker.csproj -c Release -r linux-x64 --self-contained false --no-restore \
       -p:OrtFlavor=Cpu -o /app

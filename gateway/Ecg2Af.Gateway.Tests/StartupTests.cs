@@ -6,10 +6,23 @@ namespace Ecg2Af.Gateway.Tests;
 public class StartupTests
 {
     [Fact]
-    public async Task Start_NoDestinations_ApiAnswers503WithRetryAfter()
+    public async Task Start_NoKeys_ProtectedRouteAnswers401NotTheWorkers()
     {
         await using var gateway = await ServiceProcess.StartAsync("gateway", RepositoryLayout.GatewayDll, new Dictionary<string, string>(), 0, TimeSpan.FromSeconds(60));
         using var client = new HttpClient();
+
+        using var response = await client.GetAsync(new Uri(gateway.Url, "/api/v1/anything"));
+
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Contains("No API keys are configured", gateway.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_NoDestinations_ApiAnswers503WithRetryAfter()
+    {
+        var key = TestApiKey.Create("startup");
+        await using var gateway = await ServiceProcess.StartAsync("gateway", RepositoryLayout.GatewayDll, key.Settings(), 0, TimeSpan.FromSeconds(60));
+        using var client = key.Authorize(new HttpClient());
 
         using var response = await client.GetAsync(new Uri(gateway.Url, "/api/v1/anything"));
 
@@ -26,6 +39,8 @@ public class StartupTests
     [InlineData("Gateway__PassiveHealth__FailureRateLimit", "1.5", "FailureRateLimit")]
     [InlineData("Gateway__Tls__RedirectHttp", "true", "RedirectHttp")]
     [InlineData("Gateway__Tls__HstsMaxAge", "00:00:00", "HstsMaxAge")]
+    [InlineData("Security__ApiKeys__0__Hash", "sha256:not-hex", "Security:ApiKeys:0")]
+    [InlineData("Gateway__RateLimit__KeyTokenLimit", "0", "KeyTokenLimit")]
     public async Task Start_InvalidSetting_ExitsNamingIt(string key, string value, string named)
     {
         var error = await Assert.ThrowsAsync<InvalidOperationException>(async () =>

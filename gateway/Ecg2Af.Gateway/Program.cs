@@ -2,23 +2,27 @@ using Ecg2Af.Gateway;
 using Ecg2Af.Gateway.Clients;
 using Ecg2Af.Gateway.Protection;
 using Ecg2Af.Gateway.Routing;
+using Ecg2Af.Gateway.Security;
 using Ecg2Af.Gateway.Tls;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddTls();
 builder.AddClientAddresses();
+builder.AddApiKeys();
 builder.AddProtection();
 builder.AddWorkerRouting();
 
 var app = builder.Build();
-// Order matters: HSTS and the HTTPS redirect first, then the client address (trusted proxies only), then routing, rate limit and deadline.
+// Order matters: HSTS and the HTTPS redirect first, then the client address (trusted proxies only), then routing,
+// the API key check, rate limit (per key, else per client IP) and deadline.
 app.UseTls();
 app.UseServiceDefaults();
 app.UseClientAddresses();
 app.UseWebForm();
 app.UseRouting();
 app.UseHttpMetricsAfterRouting();
+app.UseApiKeys();
 app.UseProtection();
 app.MapDefaultEndpoints();
 app.MapWorkerProxy();

@@ -13,7 +13,7 @@ public static class AuditCsv
 {
     public const string Header =
         "request_id,time_utc,operation,client_ip,name,email,files,format,model_name,model_version,model_sha256,"
-        + "execution_provider,result,error,status_code,latency_ms,worker";
+        + "execution_provider,result,error,status_code,latency_ms,worker,key_id";
 
     private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
@@ -30,7 +30,7 @@ public static class AuditCsv
                 r.RequestId, r.Time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture),
                 r.Operation, r.ClientIp, r.Name, r.Email, JsonSerializer.Serialize(r.Files, Json), r.Format, r.ModelName,
                 r.ModelVersion, r.ModelSha256, r.ExecutionProvider, r.Result, r.Error,
-                r.StatusCode.ToString(CultureInfo.InvariantCulture), r.LatencyMs.ToString("0.###", CultureInfo.InvariantCulture), r.Worker,
+                r.StatusCode.ToString(CultureInfo.InvariantCulture), r.LatencyMs.ToString("0.###", CultureInfo.InvariantCulture), r.Worker, r.KeyId,
             ];
             await writer.WriteAsync(string.Join(',', cells.Select(Cell)) + "\r\n");
         }

@@ -12,7 +12,7 @@ public sealed record AuditRecord
     /// <summary>When the request arrived (UTC, microsecond precision in every store).</summary>
     public required DateTimeOffset Time { get; init; }
 
-    /// <summary>What was asked, e.g. <c>predict</c> (a later batch endpoint writes <c>predict-batch</c> per ECG).</summary>
+    /// <summary>What was asked: <c>predict</c>, <c>predict-batch</c> (one per ECG), <c>infer</c> (OIP) or <c>preprocess</c>.</summary>
     public required string Operation { get; init; }
 
     /// <summary>The original client's address (the gateway's X-Forwarded-For when it came through a trusted proxy).</summary>
@@ -47,6 +47,9 @@ public sealed record AuditRecord
 
     /// <summary>Which worker answered (its X-Ecg2Af-Worker id).</summary>
     public string? Worker { get; init; }
+
+    /// <summary>The id of the API key that made the request (never the key); null for the web form without a key.</summary>
+    public string? KeyId { get; init; }
 
     /// <summary>Rounds a time to what every store keeps (whole microseconds, UTC), so records read back compare equal.</summary>
     public static DateTimeOffset StoreTime(DateTimeOffset time) =>

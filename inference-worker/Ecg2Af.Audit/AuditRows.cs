@@ -13,6 +13,7 @@ internal static class AuditRows
     [
         "request_id", "time_utc", "operation", "client_ip", "name", "email", "files", "format", "model_name",
         "model_version", "model_sha256", "execution_provider", "result", "error", "status_code", "latency_ms", "worker",
+        "key_id",
     ];
 
     private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
@@ -30,7 +31,7 @@ internal static class AuditRows
             record.RequestId, time, record.Operation, record.ClientIp, record.Name, record.Email,
             JsonSerializer.Serialize(record.Files, Json), record.Format, record.ModelName, record.ModelVersion,
             record.ModelSha256, record.ExecutionProvider, record.Result, record.Error, record.StatusCode,
-            record.LatencyMs, record.Worker,
+            record.LatencyMs, record.Worker, record.KeyId,
         ];
         for (var i = 0; i < values.Length; i++)
         {
@@ -69,6 +70,7 @@ internal static class AuditRows
         StatusCode = Convert.ToInt32(row.GetValue(14), System.Globalization.CultureInfo.InvariantCulture),
         LatencyMs = row.GetDouble(15),
         Worker = Text(row, 16),
+        KeyId = Text(row, 17),
     };
 
     private static string? Text(DbDataReader row, int ordinal) => row.IsDBNull(ordinal) ? null : row.GetString(ordinal);

@@ -121,7 +121,9 @@ public sealed class PostgresAuditStore : IAuditStore
                 error jsonb,
                 status_code integer NOT NULL,
                 latency_ms double precision NOT NULL,
-                worker text);
+                worker text,
+                key_id text);
+            ALTER TABLE {AuditRows.Table} ADD COLUMN IF NOT EXISTS key_id text;
             CREATE INDEX IF NOT EXISTS {AuditRows.Table}_time ON {AuditRows.Table} (time_utc);
             CREATE INDEX IF NOT EXISTS {AuditRows.Table}_email ON {AuditRows.Table} (lower(email));
             """;

@@ -169,10 +169,34 @@ public sealed class SqliteAuditStore : IAuditStore
                 error TEXT,
                 status_code INTEGER NOT NULL,
                 latency_ms REAL NOT NULL,
-                worker TEXT);
+                worker TEXT,
+                key_id TEXT);
             CREATE INDEX IF NOT EXISTS {AuditRows.Table}_time ON {AuditRows.Table} (time_utc);
             CREATE INDEX IF NOT EXISTS {AuditRows.Table}_email ON {AuditRows.Table} (email COLLATE NOCASE);
             """;
         await command.ExecuteNonQueryAsync(cancellationToken);
+        await MigrateAsync(connection, cancellationToken);
+    }
+
+    /// <summary>Brings a file created by an older version up to date: key_id (API key id) was added later.</summary>
+    private static async Task MigrateAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    {
+        await using var columns = connection.CreateCommand();
+        columns.CommandText = $"SELECT count(*) FROM pragma_table_info('{AuditRows.Table}') WHERE name = 'key_id'";
+        if (Convert.ToInt64(await columns.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture) > 0)
+        {
+            return;
+        }
+
+        await using var alter = connection.CreateCommand();
+        alter.CommandText = $"ALTER TABLE {AuditRows.Table} ADD COLUMN key_id TEXT";
+        try
+        {
+            await alter.ExecuteNonQueryAsync(cancellationToken);
+        }
+        catch (SqliteException e) when (e.Message.Contains("duplicate column", StringComparison.OrdinalIgnoreCase))
+        {
+            // Another worker sharing the file added it first.
+        }
     }
 }

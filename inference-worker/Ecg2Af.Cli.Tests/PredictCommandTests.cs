@@ -25,24 +25,39 @@ public sealed class PredictCommandTests(CliFixture fixture, ITestOutputHelper ou
 
         var local = await CliProcess.RunAsync(work, Limit, "predict", "in", "--models", fixture.Models, "--out", "local.jsonl");
         output.WriteLine(local.Stderr);
+
+        // The operator's key workflow: create a key, configure the services with the printed lines, hand out the key.
+        var created = await CliProcess.RunAsync(work, Limit, "keys", "create", "--id", "cli-batch", "--scopes", "predict");
+        Assert.Equal(0, created.ExitCode);
+        var key = created.Stdout.Trim();
+        Assert.StartsWith("e2a_", key, StringComparison.Ordinal);
+        Assert.Contains(Ecg2Af.Security.ApiKeyHash.Of(key), created.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain(key, created.Stderr, StringComparison.Ordinal); // the key is printed once, on stdout
+        var keySettings = created.Stderr.Split('\n').Select(l => l.Trim()).Where(l => l.StartsWith("Security__", StringComparison.Ordinal))
+            .Select(l => l.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
+        Assert.Equal(3, keySettings.Count);
         await using var cluster = await LocalCluster.LocalCluster.StartAsync(new LocalClusterOptions
         {
             Workers = 1,
-            WorkerSettings = new Dictionary<string, string>
+            WorkerSettings = new Dictionary<string, string>(keySettings)
             {
                 ["Model__RepositoryPath"] = fixture.Models,
                 ["Audit__SqlitePath"] = Path.Combine(work, "audit.db"),
             },
+            GatewaySettings = keySettings,
         });
+        var keyless = await CliProcess.RunAsync(work, Limit, "predict", "in", "--url", cluster.GatewayUrl.ToString(), "--name", "Cli Tester",
+            "--email", "cli@example.org", "--api-key", "e2a_not-a-configured-key", "--out", "keyless.jsonl");
+        Assert.NotEqual(0, keyless.ExitCode);
         var remote = await CliProcess.RunAsync(work, Limit, "predict", "in", "--url", cluster.GatewayUrl.ToString(), "--name", "Cli Tester",
-            "--email", "cli@example.org", "--batch-size", "5", "--out", "remote.jsonl");
+            "--email", "cli@example.org", "--api-key", key, "--batch-size", "5", "--out", "remote.jsonl");
         output.WriteLine(remote.Stderr);
 
         Assert.Equal(1, local.ExitCode); // some records failed
         Assert.Equal(1, remote.ExitCode);
         var localItems = Lines(Path.Combine(work, "local.jsonl"));
         var remoteItems = Lines(Path.Combine(work, "remote.jsonl"));
-        Assert.Equal(15, localItems.Count); // 13 sample records + 2 broken files
+        Assert.Equal(21, localItems.Count); // 19 sample records + 2 broken files
         Assert.Equal(localItems.Select(i => (string)i["record"]!), remoteItems.Select(i => (string)i["record"]!));
         for (var k = 0; k < localItems.Count; k++)
         {
@@ -56,7 +71,7 @@ public sealed class PredictCommandTests(CliFixture fixture, ITestOutputHelper ou
         var failed = localItems.Count(i => (int)i["status"]! != 200);
         Assert.Contains($"{localItems.Count - failed} ok, {failed} failed", local.Stderr, StringComparison.Ordinal);
         Assert.Contains("Failures by reason:", local.Stderr, StringComparison.Ordinal);
-        Assert.Contains("415 Unsupported ECG format: 2", local.Stderr, StringComparison.Ordinal); // notes.txt and the SCP-ECG sample
+        Assert.Contains("415 Unsupported ECG format: 1", local.Stderr, StringComparison.Ordinal); // notes.txt (SCP-ECG and Philips XML are read)
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using System.Globalization;
 using Ecg2Af.Cli.Predict;
 using Ecg2Af.Ecg;
 using Ecg2Af.Inference.Batch;
+using Ecg2Af.Security;
 
 namespace Ecg2Af.Cli;
 
@@ -26,6 +27,10 @@ internal static class PredictCommand
         var url = new Option<string?>("--url") { Description = "Score through a running gateway or worker (e.g. http://127.0.0.1:8080) instead of locally." };
         var name = new Option<string?>("--name") { Description = "--url: your name for the audit trail (or ECG2AF_NAME)." };
         var email = new Option<string?>("--email") { Description = "--url: your email for the audit trail (or ECG2AF_EMAIL)." };
+        var apiKey = new Option<string?>("--api-key")
+        {
+            Description = $"--url: the API key to send (default: {DevApiKey.EnvironmentVariable}, else {DevApiKey.RelativePath} in this folder or one above).",
+        };
         var models = new Option<string>("--models") { Description = "Local mode: model repository (<name>/<version>/model.onnx + model.json); the stand-in is built when empty.", DefaultValueFactory = _ => "models" };
         var model = new Option<string>("--model") { Description = "Model name.", DefaultValueFactory = _ => "ecg2af" };
         var version = new Option<string?>("--version") { Description = "Model version (default: the latest ready one)." };
@@ -38,7 +43,7 @@ internal static class PredictCommand
         var quiet = new Option<bool>("--no-progress") { Description = "No progress display (the summary is still written to standard error)." };
         var command = new Command("predict", "Score many ECG records and write one CSV or JSON Lines row per record.")
         {
-            paths, output, format, resume, overwrite, url, name, email, models, model, version, batchSize, parallel, priority, sampleRate, units, quiet,
+            paths, output, format, resume, overwrite, url, name, email, apiKey, models, model, version, batchSize, parallel, priority, sampleRate, units, quiet,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -49,7 +54,8 @@ internal static class PredictCommand
                     Url(parse.GetValue(url)), parse.GetValue(name) ?? Environment.GetEnvironmentVariable("ECG2AF_NAME"),
                     parse.GetValue(email) ?? Environment.GetEnvironmentVariable("ECG2AF_EMAIL"), parse.GetValue(models)!, parse.GetValue(model)!,
                     parse.GetValue(version), Math.Clamp(parse.GetValue(batchSize), 1, 1024), Math.Clamp(parse.GetValue(parallel), 1, 16),
-                    parse.GetValue(priority)!, parse.GetValue(sampleRate), parse.GetValue(units), !parse.GetValue(quiet)), cancellationToken);
+                    parse.GetValue(priority)!, parse.GetValue(sampleRate), parse.GetValue(units), !parse.GetValue(quiet),
+                    parse.GetValue(url) is null ? null : DevApiKey.Find(parse.GetValue(apiKey))), cancellationToken);
             }
             catch (PredictException e)
             {
@@ -72,7 +78,8 @@ internal static class PredictCommand
 
     private sealed record Settings(
         string[] Paths, string? Output, string? Format, bool Resume, bool Overwrite, Uri? Url, string? Name, string? Email, string Models,
-        string Model, string? Version, int BatchSize, int Parallel, string Priority, double? SampleRate, string? Units, bool Progress);
+        string Model, string? Version, int BatchSize, int Parallel, string Priority, double? SampleRate, string? Units, bool Progress,
+        string? ApiKey);
 
     private static async Task<int> RunAsync(Settings settings, CancellationToken cancellationToken)
     {
@@ -80,6 +87,11 @@ internal static class PredictCommand
         if (settings.Url is not null && (string.IsNullOrWhiteSpace(settings.Name) || string.IsNullOrWhiteSpace(settings.Email)))
         {
             throw new PredictException("--url needs --name and --email (or ECG2AF_NAME and ECG2AF_EMAIL): the service records who sent each ECG.");
+        }
+
+        if (settings.Url is not null && settings.ApiKey is null)
+        {
+            throw new PredictException($"--url needs an API key: --api-key, {DevApiKey.EnvironmentVariable}, or {DevApiKey.RelativePath} (the local run creates it).");
         }
 
         using var inputs = PredictInputs.Expand(settings.Paths, new BatchLimits(int.MaxValue, long.MaxValue));
@@ -113,6 +125,7 @@ internal static class PredictCommand
             if (settings.Url is { } url)
             {
                 http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
+                http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", settings.ApiKey);
                 var hints = new Dictionary<string, string>(StringComparer.Ordinal);
                 if (settings.SampleRate is { } hz)
                 {

@@ -8,7 +8,7 @@ using Ecg2Af.Inference.StandIn;
 namespace Ecg2Af.Ecg.Benchmarks;
 
 /// <summary>
-/// Parse + preprocess of one 10 s, 500 Hz, 12-lead record per format, from the real samples in ../shared/ecg-samples
+/// Parse + preprocess of one 10 s, 500 Hz, 12-lead record per format (Philips XML: the first 10 s of 11 stored), from the real samples in ../shared/ecg-samples
 /// (NPY, EDF, HDF5 and explicit-VR DICOM are written in memory from the JS00001 record, as the tests do).
 /// The baseline is one ECG through the stand-in model on ONNX Runtime (CPU, default threads), so the Ratio column
 /// reads directly as "parse + preprocess as a fraction of inference" (goal: under 0.03).
@@ -22,7 +22,7 @@ public class ParsePrepareBenchmarks
     private string _modelDirectory = "";
     private LoadedModel _model = null!;
 
-    [Params("muse-xml", "hl7-aecg", "dicom", "wfdb-challenge-mat", "wfdb-16", "csv", "edf", "npy", "hdf5-ukb", "hdf5-mgb")]
+    [Params("muse-xml", "hl7-aecg", "dicom", "wfdb-challenge-mat", "wfdb-16", "csv", "edf", "npy", "hdf5-ukb", "hdf5-mgb", "scp-ecg", "philips-xml", "philips-xml-1.03")]
     public string Format { get; set; } = "";
 
     [GlobalSetup]
@@ -74,6 +74,10 @@ internal static class Inputs
             "muse-xml" => [Sample("muse-xml/muse-sinus.xml")],
             "hl7-aecg" => [Sample("hl7-aecg/Example_aECG.xml")],
             "dicom" => [Sample("dicom/Example.dcm")],
+            "scp-ecg" => [Sample("scp-ecg/Example.scp")],
+            // 1.04.01, UTF-16 (the largest Philips sample) and 1.03, UTF-8; both XLI.
+            "philips-xml" => [Sample("philips-xml/2020-5-18_15-48-11.xml")],
+            "philips-xml-1.03" => [Sample("philips-xml/129DYPRG.XML")],
             "wfdb-challenge-mat" => [Sample("wfdb-challenge-mat/JS00001.hea"), Sample("wfdb-challenge-mat/JS00001.mat")],
             "wfdb-16" => [Sample("wfdb/muse-sinus.hea"), Sample("wfdb/muse-sinus.dat")],
             "csv" => [Sample("csv/ECG_12L.csv")],

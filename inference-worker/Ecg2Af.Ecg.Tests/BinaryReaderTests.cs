@@ -57,10 +57,18 @@ public sealed class BinaryReaderTests
     }
 
     [Fact]
-    public void Read_EdfContecSample_FlagsFlatChestLeadsAndImplausibleAmplitude()
+    public void Read_EdfContecSample_FlatChestLeadsRefusedUnlessAllowedThenFlaggedLoudly()
     {
-        var prepared = EcgPreprocessor.Prepare(SharedSamples.Read("edf/0000050.ECG.edf"), InputSpec.Ecg2Af);
+        var recording = SharedSamples.Read("edf/0000050.ECG.edf");
+        var ex = Assert.Throws<EcgFormatException>(() => EcgPreprocessor.Prepare(recording, InputSpec.Ecg2Af));
+        Assert.Equal(EcgErrorKind.Unusable, ex.Kind);
+        Assert.Contains("Leads V1, V2, V3, V4, V5, V6 are flat", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("allow_flat_leads", ex.Message, StringComparison.Ordinal);
 
+        var prepared = EcgPreprocessor.Prepare(recording, InputSpec.Ecg2Af, new EcgReadOptions { AllowFlatLeads = true });
+
+        Assert.Contains("scored_with_flat_leads:V1,V2,V3,V4,V5,V6", prepared.QualityFlags);
+        Assert.Contains(prepared.Warnings, w => w.StartsWith("SCORED WITH FLAT LEADS", StringComparison.Ordinal));
         Assert.Equal(["V1", "V2", "V3", "V4", "V5", "V6"], prepared.QualityFlags.Where(f => f.StartsWith("flat_lead:", StringComparison.Ordinal)).Select(f => f[10..]));
         Assert.Contains(prepared.QualityFlags, f => f.StartsWith("amplitude_high", StringComparison.Ordinal));
         Assert.Contains("cropped:47.319s->10s", prepared.QualityFlags);

@@ -185,4 +185,29 @@ public sealed class XmlReaderTests
         Assert.True(at >= 0, $"'{find}' not found");
         return text[..at] + replacement + text[(at + find.Length)..];
     }
+
+    [Theory]
+    [InlineData("hl7-aecg/Example_aECG.xml")]
+    [InlineData("hl7-aecg/ad4d3d80-d165_1-04_converted.xml")]
+    public void Read_Hl7DigitsFastPath_GivesExactlyWhatTheXmlReaderPathGives(string sample)
+    {
+        // The real files take the fast path (digits parsed from the bytes, the XML reader given a skeleton). A character
+        // reference inside the first digits sends the whole file down the plain XmlReader path; the results must agree.
+        var bytes = SharedSamples.Bytes(sample);
+        Assert.NotNull(Ecg2Af.Ecg.Formats.Hl7AecgReader.DigitSpans(bytes));
+        var text = Encoding.UTF8.GetString(bytes);
+        var at = text.IndexOf("<digits>", StringComparison.Ordinal) + "<digits>".Length;
+        var plainBytes = Encoding.UTF8.GetBytes(text[..at] + "&#32;" + text[at..]);
+        Assert.Null(Ecg2Af.Ecg.Formats.Hl7AecgReader.DigitSpans(plainBytes));
+
+        var fast = EcgReader.Read(new EcgFile("fast.xml", bytes));
+        var plain = EcgReader.Read(new EcgFile("plain.xml", plainBytes));
+
+        Assert.Equal(plain.SampleRateHz, fast.SampleRateHz);
+        Assert.Equal(plain.Leads.Keys.Order(), fast.Leads.Keys.Order());
+        foreach (var lead in plain.Leads.Keys)
+        {
+            Assert.Equal(plain.Leads[lead], fast.Leads[lead]);
+        }
+    }
 }

@@ -18,7 +18,13 @@ public static class EcgPreprocessor
     /// short (with <see cref="LengthPolicy.Resample"/>), leads missing that cannot be derived, every lead flat.
     /// Throws <see cref="ArgumentException"/> only for an impossible <paramref name="spec"/>, a programming error.
     /// </summary>
-    public static PreparedEcg Prepare(EcgRecording recording, InputSpec spec)
+    public static PreparedEcg Prepare(EcgRecording recording, InputSpec spec) => Prepare(recording, spec, null);
+
+    /// <summary>
+    /// Prepares one recording with the request's options; of them only <see cref="EcgReadOptions.AllowFlatLeads"/>
+    /// matters here. A record whose independent leads (I, II, V1–V6) are flat is refused (422) unless it is set.
+    /// </summary>
+    public static PreparedEcg Prepare(EcgRecording recording, InputSpec spec, EcgReadOptions? options)
     {
         ArgumentNullException.ThrowIfNull(recording);
         ArgumentNullException.ThrowIfNull(spec);
@@ -27,10 +33,11 @@ public static class EcgPreprocessor
             throw new ArgumentException("The input spec needs samples, a sample rate and leads.", nameof(spec));
         }
 
-        return EcgReader.Guard(() => PrepareCore(recording, spec));
+        var allowFlat = options?.AllowFlatLeads ?? false;
+        return EcgReader.Guard(() => PrepareCore(recording, spec, allowFlat));
     }
 
-    private static PreparedEcg PrepareCore(EcgRecording recording, InputSpec spec)
+    private static PreparedEcg PrepareCore(EcgRecording recording, InputSpec spec, bool allowFlat)
     {
         var fs = recording.SampleRateHz;
         var n = recording.SampleCount;
@@ -100,7 +107,7 @@ public static class EcgPreprocessor
 
         // 3. Quality, judged at the source rate on the window the model will see.
         var modelLeads = spec.Leads.ToDictionary(l => l, l => leads[l], StringComparer.Ordinal);
-        QualityChecks.Run(modelLeads, stored, fs, recording.QuantizationStepMv, flags, warnings);
+        QualityChecks.Run(modelLeads, stored, fs, recording.QuantizationStepMv, flags, warnings, allowFlat);
 
         // 4. Resample to the model rate and stack in the model's order.
         var targetSamples = spec.LengthPolicy == LengthPolicy.Pad

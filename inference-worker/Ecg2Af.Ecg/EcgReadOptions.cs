@@ -6,8 +6,10 @@ public sealed record EcgReadOptions
     public static readonly EcgReadOptions Default = new();
 
     /// <summary>
-    /// Sample rate for formats that do not carry one (CSV, NPY, a bare HDF5 array). It overrides a rate found in a CSV
-    /// preamble. Null: the format's own, else 500 Hz for exactly 5000 samples per lead (NPY always), else the read fails.
+    /// Sample rate for files that do not state one (CSV, NPY, a bare HDF5 array, a MUSE waveform without SampleBase). It
+    /// overrides a rate found in a CSV preamble. Null: the file's own, else 500 Hz for exactly 5000 samples per lead
+    /// (flagged <c>sample_rate_assumed:500Hz</c>), else the read fails (422) saying how to give it. MUSE without
+    /// SampleBase is taken as 500 Hz, flagged.
     /// </summary>
     public double? SampleRateHz { get; init; }
 
@@ -36,6 +38,13 @@ public sealed record EcgReadOptions
     /// or the lowest UK Biobank instance.
     /// </summary>
     public string? Acquisition { get; init; }
+
+    /// <summary>
+    /// Score a record whose independent leads (I, II, V1–V6) are flat (no signal), with the loud flag
+    /// <c>scored_with_flat_leads:&lt;leads&gt;</c>. False (the default): such a record is refused (422) naming the leads.
+    /// Used by <see cref="EcgPreprocessor.Prepare(EcgRecording, InputSpec, EcgReadOptions?)"/>.
+    /// </summary>
+    public bool AllowFlatLeads { get; init; }
 
     /// <summary>Upper bound on the bytes of one upload (all files together). Larger uploads fail with TooLarge (413).</summary>
     public long MaxUploadBytes { get; init; } = 64L * 1024 * 1024;

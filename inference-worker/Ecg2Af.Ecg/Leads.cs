@@ -10,6 +10,9 @@ public static class Leads
     /// <summary>The limb leads that can be derived from I and II (Einthoven and Goldberger).</summary>
     public static readonly IReadOnlyList<string> Derivable = ["III", "aVR", "aVL", "aVF"];
 
+    /// <summary>The leads that carry independent information: the rest of the 12 are sums of I and II.</summary>
+    public static readonly IReadOnlyList<string> Independent = ["I", "II", "V1", "V2", "V3", "V4", "V5", "V6"];
+
     private static readonly Dictionary<string, string> Canonical = BuildCanonical();
 
     // Longest first, so that "MDC_ECG_LEAD_" wins over "ECG" would it ever matter.

@@ -8,7 +8,8 @@ namespace Ecg2Af.Ecg;
 /// <summary>
 /// Signal checks made on the window the model will see, at the source rate, in mV (ecg-formats.md §1): flat leads,
 /// clipping, implausible amplitude (a header whose gain is off by a factor) and the Einthoven/Goldberger residual of
-/// stored limb leads. They add flags and warnings; only "every lead flat" makes a record unusable.
+/// stored limb leads. They add flags and warnings; a flat independent lead (I, II, V1–V6) makes a record unusable unless
+/// the caller allows it, and then it is flagged loudly.
 /// </summary>
 internal static class QualityChecks
 {
@@ -27,7 +28,7 @@ internal static class QualityChecks
     public const double ClipSeconds = 0.03;
 
     public static void Run(IReadOnlyDictionary<string, float[]> leads, IReadOnlySet<string> stored, double fs, double? stepMv,
-        List<string> flags, List<string> warnings)
+        List<string> flags, List<string> warnings, bool allowFlat = false)
     {
         var swings = new List<double>();
         var flat = new List<string>();
@@ -58,6 +59,21 @@ internal static class QualityChecks
         if (flat.Count == leads.Count)
         {
             throw new EcgFormatException(EcgErrorKind.Unusable, "Every lead is flat (no signal): the ECG cannot be used.");
+        }
+
+        // III, aVR, aVL and aVF follow from I and II; a flat one of the eight others is information the model lacks.
+        var independent = Leads.Independent.Where(flat.Contains).ToList();
+        if (independent.Count > 0 && !allowFlat)
+        {
+            throw new EcgFormatException(EcgErrorKind.Unusable,
+                $"Leads {string.Join(", ", independent)} are flat (no signal: electrode off or not recorded). The model needs signal in I, II and V1–V6; " +
+                "it would score zeros in their place. Record the ECG again, or set allow_flat_leads=true to score it anyway with the flag scored_with_flat_leads.");
+        }
+
+        if (independent.Count > 0)
+        {
+            flags.Add($"scored_with_flat_leads:{string.Join(",", independent)}");
+            warnings.Add($"SCORED WITH FLAT LEADS ({string.Join(", ", independent)}), as the request allowed: the model saw no signal there, so the result is not a valid ECG2AF estimate.");
         }
 
         if (flat.Count > 0)

@@ -52,6 +52,13 @@ internal static class BatchBenchmark
                 settings[key] = value;
             }
 
+            // Direct calls to a worker need a key, as for any client: one for this run, checked by the worker itself.
+            var apiKey = TestApiKey.Create("serving-benchmarks");
+            foreach (var (key, value) in apiKey.Settings(0))
+            {
+                settings[key] = value;
+            }
+
             var (runtime, _) = ThreadBudget.Resolve(new RuntimeOptions(), options.Loops, Environment.ProcessorCount);
             Line($"## Batch benchmark, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
             Line("");
@@ -66,11 +73,11 @@ internal static class BatchBenchmark
 
             await using var worker = await ServiceProcess.StartAsync("worker", RepositoryLayout.WorkerDll, settings, 0, TimeSpan.FromMinutes(3));
             await LocalCluster.LocalCluster.WaitReadyAsync(worker, TimeSpan.FromMinutes(3));
-            using var client = new HttpClient(new SocketsHttpHandler { UseProxy = false, MaxConnectionsPerServer = 1024 })
+            using var client = apiKey.Authorize(new HttpClient(new SocketsHttpHandler { UseProxy = false, MaxConnectionsPerServer = 1024 })
             {
                 BaseAddress = worker.Url,
                 Timeout = Timeout.InfiniteTimeSpan,
-            };
+            });
             var singles = SingleRecords(input, names.Take(SingleRecordPool)).ToList();
             var concurrency = Math.Max(8, 2 * maxBatch * options.Loops);
 

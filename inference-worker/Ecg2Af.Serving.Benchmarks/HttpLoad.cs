@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Runtime.InteropServices;
 using System.Text;
+using Ecg2Af.LocalCluster;
 
 namespace Ecg2Af.Serving.Benchmarks;
 
@@ -21,13 +22,13 @@ internal sealed class HttpLoad : IDisposable
     private readonly byte[][] _bodies;
     private readonly int _headerLength;
 
-    public HttpLoad(Uri worker)
+    public HttpLoad(Uri worker, TestApiKey apiKey)
     {
-        _client = new HttpClient(new SocketsHttpHandler { UseProxy = false, MaxConnectionsPerServer = 1024, PooledConnectionLifetime = Timeout.InfiniteTimeSpan })
+        _client = apiKey.Authorize(new HttpClient(new SocketsHttpHandler { UseProxy = false, MaxConnectionsPerServer = 1024, PooledConnectionLifetime = Timeout.InfiniteTimeSpan })
         {
             BaseAddress = worker,
             Timeout = TimeSpan.FromMinutes(10),
-        };
+        });
         var header = Encoding.UTF8.GetBytes(
             "{\"parameters\":{\"binary_data_output\":true},\"inputs\":[{\"name\":\"input_ecg_5000_std_continuous\",\"shape\":[1,5000,12],\"datatype\":\"FP32\",\"parameters\":{\"binary_data_size\":240000}}]}");
         _headerLength = header.Length;

@@ -73,9 +73,16 @@ try
         settings[key] = value;
     }
 
+    // Direct calls to a worker need a key, as for any client: one for this run, checked by the worker itself.
+    var apiKey = TestApiKey.Create("serving-benchmarks");
+    foreach (var (key, value) in apiKey.Settings(0))
+    {
+        settings[key] = value;
+    }
+
     await using var worker = await ServiceProcess.StartAsync("worker", RepositoryLayout.WorkerDll, settings, 0, TimeSpan.FromMinutes(3));
     await LocalCluster.WaitReadyAsync(worker, TimeSpan.FromMinutes(3));
-    using var load = new HttpLoad(worker.Url);
+    using var load = new HttpLoad(worker.Url, apiKey);
     var concurrency = Math.Max(8, 2 * maxBatch * options.Loops);
 
     // Each round, back to back: raw ONNX Runtime at that batch size, the worker at saturation, unloaded latency, then

@@ -4,6 +4,7 @@ using Ecg2Af.Worker.InferenceProtocol;
 using Ecg2Af.Worker.Models;
 using Ecg2Af.Worker.Predictions;
 using Ecg2Af.Worker.Preprocessing;
+using Ecg2Af.Worker.Security;
 using Ecg2Af.Worker.Uploads;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -12,10 +13,12 @@ builder.AddUploads();
 builder.AddModelServing();
 builder.AddPredictions();
 builder.AddAudit();
+builder.AddApiKeys();
 
 var app = builder.Build();
 app.UseServiceDefaults();
 app.UseWorkerIdentity();
+app.UseCallerIdentity();
 app.MapDefaultEndpoints();
 app.MapPredictionsApi();
 app.MapBatchPredictionsApi();

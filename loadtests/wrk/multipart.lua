@@ -37,7 +37,13 @@ function init(args)
   parts[#parts + 1] = field("email", "load-wrk@example.org")
   parts[#parts + 1] = "--" .. boundary .. "--\r\n"
   local body = table.concat(parts)
-  request_bytes = wrk.format("POST", nil, { ["Content-Type"] = "multipart/form-data; boundary=" .. boundary }, body)
+  local headers = { ["Content-Type"] = "multipart/form-data; boundary=" .. boundary }
+  -- The API key, when the caller has one, from the environment (never on the command line).
+  local key = os.getenv("ECG2AF_API_KEY")
+  if key and #key > 0 then
+    headers["Authorization"] = "Bearer " .. key
+  end
+  request_bytes = wrk.format("POST", nil, headers, body)
 end
 
 function request()

@@ -27,6 +27,7 @@ public sealed class WebFixture : IAsyncLifetime
         }
 
         Cluster = await LocalCluster.LocalCluster.StartAsync(new LocalClusterOptions { Workers = 1 });
+        Cluster.ApiKey.Authorize(Api); // the test's own API calls, as a programmatic client
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {

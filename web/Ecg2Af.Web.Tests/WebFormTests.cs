@@ -37,6 +37,7 @@ public sealed class WebFormTests(WebFixture fixture) : IClassFixture<WebFixture>
 
         await page.FillAsync("#name", Name);
         await page.FillAsync("#email", Email);
+        await page.FillAsync("#api-key", fixture.Cluster.ApiKey.Key); // the ECG drawing needs a key
         await page.SetInputFilesAsync("#ecg", paths);
         await page.ClickAsync("#submit");
         await page.Locator("#result").WaitForAsync();
@@ -104,6 +105,7 @@ public sealed class WebFormTests(WebFixture fixture) : IClassFixture<WebFixture>
         var page = await fixture.NewPageAsync(new ViewportSize { Width = 390, Height = 844 });
         await page.FillAsync("#name", Name);
         await page.FillAsync("#email", Email);
+        await page.FillAsync("#api-key", fixture.Cluster.ApiKey.Key);
         await page.SetInputFilesAsync("#ecg", SamplePath("hl7-aecg/Example_aECG.xml"));
         await page.ClickAsync("#submit");
         await page.Locator("#ecg-plot polyline").Nth(12).WaitForAsync();
@@ -216,6 +218,76 @@ public sealed class WebFormTests(WebFixture fixture) : IClassFixture<WebFixture>
     }
 
     [Fact]
+    public async Task Batch_WithoutKey_MessageNextToKeyField_SingleEcgStillScoredWithoutKey()
+    {
+        var page = await fixture.NewPageAsync();
+        await page.CheckAsync("input[name=mode][value=batch]");
+        await page.FillAsync("#name", Name);
+        await page.FillAsync("#email", Email);
+        await page.SetInputFilesAsync("#ecg", SamplePath("muse-xml/muse-sinus.xml"));
+        await page.ClickAsync("#submit");
+        await page.WaitForFunctionAsync("() => document.querySelector('#api-key-error').textContent.startsWith('API key required')");
+        Assert.Equal("true", await page.GetAttributeAsync("#api-key", "aria-invalid"));
+
+        // The same person and file as one ECG: the web form needs no key (name and email identify the request).
+        await page.CheckAsync("input[name=mode][value=single]");
+        await page.ClickAsync("#submit");
+        await page.Locator("#result").WaitForAsync();
+        Assert.Matches(@"^\d+\.\d%$", await page.TextContentAsync("#af-risk"));
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Submit_NpyWithoutRate_RefusalSaysHowToGiveIt_ThenTheRateFieldScoresIt()
+    {
+        var npy = TempFile("js-1khz.npy", NpyAt1kHz());
+        using var api = await PredictAsync([npy], expectSuccess: false);
+        var page = await fixture.NewPageAsync();
+        await page.FillAsync("#name", Name);
+        await page.FillAsync("#email", Email);
+        await page.SetInputFilesAsync("#ecg", npy);
+
+        await page.ClickAsync("#submit");
+
+        // The API's own 422, word for word, next to the file field: it names sample_rate_hz.
+        var problem = api.RootElement;
+        Assert.Contains("sample_rate_hz", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        await Expect(page, "#ecg-error", $"{problem.GetProperty("title").GetString()}: {problem.GetProperty("detail").GetString()}");
+        Assert.False(await page.IsVisibleAsync("#result"));
+
+        await page.FillAsync("#sample_rate_hz", "1000");
+        await page.ClickAsync("#submit");
+        await page.Locator("#result").WaitForAsync();
+
+        Assert.Contains("1000 Hz", await page.TextContentAsync("#result") ?? "", StringComparison.Ordinal);
+        await page.Context.CloseAsync();
+    }
+
+    /// <summary>JS00001 (500 Hz, µV int16 in its Challenge .mat) with every frame repeated: [10000, 12] float32 mV, as a 1 kHz recorder gives it.</summary>
+    private static byte[] NpyAt1kHz()
+    {
+        var mat = File.ReadAllBytes(SamplePath("wfdb-challenge-mat/JS00001.mat"));
+        var frames = (mat.Length - 24) / 24;
+        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + (2 * frames).ToString(CultureInfo.InvariantCulture) + ", 12), }";
+        header = header.PadRight(118 - 1) + "\n";
+        using var buffer = new MemoryStream();
+        buffer.Write([0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 1, 0, (byte)header.Length, 0]);
+        buffer.Write(Encoding.ASCII.GetBytes(header));
+        for (var t = 0; t < frames; t++)
+        {
+            for (var repeat = 0; repeat < 2; repeat++)
+            {
+                for (var lead = 0; lead < 12; lead++)
+                {
+                    buffer.Write(BitConverter.GetBytes(BitConverter.ToInt16(mat, 24 + (2 * ((t * 12) + lead))) / 1000f));
+                }
+            }
+        }
+
+        return buffer.ToArray();
+    }
+
+    [Fact]
     public async Task Batch_FourRecords_TableAndCsvMatchTheApi()
     {
         var notes = TempFile("notes.txt", Encoding.UTF8.GetBytes("Shopping list: milk, eggs, bread.\n"));
@@ -237,6 +309,7 @@ public sealed class WebFormTests(WebFixture fixture) : IClassFixture<WebFixture>
         await page.CheckAsync("input[name=mode][value=batch]");
         await page.FillAsync("#name", Name);
         await page.FillAsync("#email", Email);
+        await page.FillAsync("#api-key", fixture.Cluster.ApiKey.Key);
         await page.SetInputFilesAsync("#ecg", records.SelectMany(r => r).ToArray());
         await page.ClickAsync("#submit");
         await page.Locator("#batch-result").WaitForAsync();

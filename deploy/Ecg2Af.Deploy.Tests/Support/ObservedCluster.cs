@@ -11,7 +11,8 @@ namespace Ecg2Af.Deploy.Tests.Support;
 /// The real gateway and two real workers (child processes on loopback), exporting spans over OTLP/HTTP to an
 /// in-test receiver and scraped every second by Debian's Prometheus running the project's own scrape config and
 /// rules (only the targets point at the loopback ports). Traffic is sent once, through the gateway, from many
-/// client addresses: predictions, OIP metadata and inference, refused uploads (400, 415), a passed deadline (504),
+/// client addresses: predictions, OIP metadata and inference (with the cluster's API key), a wrong API key carrying
+/// <see cref="Token"/> (401), refused uploads (400, 415), a passed deadline (504),
 /// a burst over one client's rate limit (429), and a request pinned to a model version the workers refused (503,
 /// retried on the other worker).
 /// </summary>
@@ -166,18 +167,23 @@ public sealed class ObservedCluster : IAsyncLifetime
         for (var i = 30; i < 32; i++)
         {
             await SendAsync(i, "oip server metadata", () => new HttpRequestMessage(HttpMethod.Get, new Uri(gateway, "/v2")));
-            await SendAsync(i, "oip model metadata", () => new HttpRequestMessage(HttpMethod.Get, new Uri(gateway, "/v2/models/ecg2af")));
-            await SendAsync(i, "oip infer", () =>
-            {
-                var request = new HttpRequestMessage(HttpMethod.Post, new Uri(gateway, "/v2/models/ecg2af/infer"))
-                {
-                    Content = new ByteArrayContent(new byte[5000 * 12 * 4]),
-                };
-                request.Headers.Add("Inference-Header-Content-Length", "0");
-                request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-                return request;
-            });
+            await SendAsync(i, "oip model metadata", () => Cluster.ApiKey.Authorize(new HttpRequestMessage(HttpMethod.Get, new Uri(gateway, "/v2/models/ecg2af"))));
+            await SendAsync(i, "oip infer", () => Cluster.ApiKey.Authorize(ZeroInference(gateway)));
         }
+
+        // A wrong key (its text carries the token): 401 at the gateway, and the text must appear nowhere.
+        await SendAsync(33, "wrong key", () =>
+        {
+            var request = ZeroInference(gateway);
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", WrongKey);
+            return request;
+        });
+        await SendAsync(34, "wrong key", () =>
+        {
+            var request = ZeroInference(gateway);
+            request.Headers.Add("X-Api-Key", WrongKey);
+            return request;
+        });
 
         // A deadline that passes before compute: 504, never computed.
         await SendAsync(40, "deadline", () =>
@@ -207,6 +213,21 @@ public sealed class ObservedCluster : IAsyncLifetime
         }
     }
 
+    /// <summary>A key no configuration holds, carrying <see cref="Token"/>.</summary>
+    public static string WrongKey => $"e2a_{Token}NotAKeyAtAll";
+
+    /// <summary>Raw binary OIP inference of one all-zero input (5000 × 12 FP32).</summary>
+    private static HttpRequestMessage ZeroInference(Uri gateway)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, new Uri(gateway, "/v2/models/ecg2af/infer"))
+        {
+            Content = new ByteArrayContent(new byte[5000 * 12 * 4]),
+        };
+        request.Headers.Add("Inference-Header-Content-Length", "0");
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        return request;
+    }
+
     private async Task SendAsync(int client, string what, Func<HttpRequestMessage> request)
     {
         using var http = LoopbackClients.Create(LoopbackClients.Address(client), TimeSpan.FromSeconds(120));
@@ -221,7 +242,7 @@ public sealed class ObservedCluster : IAsyncLifetime
     /// <summary>Waits until every worker has scanned and refused <paramref name="version"/> (503 on its ready endpoint, not 404).</summary>
     private async Task WaitUntilRefusedAsync(string version)
     {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        using var http = Cluster.ApiKey.Authorize(new HttpClient { Timeout = TimeSpan.FromSeconds(5) });
         var watch = Stopwatch.StartNew();
         foreach (var worker in Cluster.WorkerUrls)
         {

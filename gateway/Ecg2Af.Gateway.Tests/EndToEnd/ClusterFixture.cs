@@ -14,8 +14,11 @@ public sealed class ClusterFixture : IAsyncLifetime
     /// <summary>Distinct client source addresses used by the acceptance tests.</summary>
     public const int ClientCount = 200;
 
-    private readonly Lazy<HttpClient[]> _clients = new(() =>
-        [.. Enumerable.Range(0, ClientCount).Select(i => LoopbackClients.Create(LoopbackClients.Address(i), TimeSpan.FromSeconds(60), maxConnections: 4))]);
+    private readonly Lazy<HttpClient[]> _clients;
+
+    public ClusterFixture() =>
+        _clients = new(() => [.. Enumerable.Range(0, ClientCount).Select(i =>
+            Cluster.ApiKey.Authorize(LoopbackClients.Create(LoopbackClients.Address(i), TimeSpan.FromSeconds(60), maxConnections: 4)))]);
 
     private IReadOnlyList<string>? _homes;
 
@@ -23,7 +26,7 @@ public sealed class ClusterFixture : IAsyncLifetime
 
     public Uri Gateway => Cluster.GatewayUrl;
 
-    /// <summary>Client i connects from <see cref="LoopbackClients.Address"/>(i).</summary>
+    /// <summary>Client i connects from <see cref="LoopbackClients.Address"/>(i) and sends the cluster's API key.</summary>
     public IReadOnlyList<HttpClient> Clients => _clients.Value;
 
     public async Task InitializeAsync() => Cluster = await LocalCluster.LocalCluster.StartAsync(new LocalClusterOptions { Workers = WorkerCount });

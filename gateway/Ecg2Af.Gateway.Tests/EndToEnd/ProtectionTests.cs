@@ -9,6 +9,8 @@ public class ProtectionTests(ClusterFixture fixture)
 {
     private const string ProblemJson = "application/problem+json";
 
+    private static Uri Anonymous(Uri gateway) => new(gateway, "/v2/health/live");
+
     [Fact]
     public async Task RateLimitedClient_429WithRetryAfter_OtherClientsUnaffected()
     {
@@ -19,17 +21,18 @@ public class ProtectionTests(ClusterFixture fixture)
             ["Gateway__RateLimit__ReplenishmentPeriod"] = "00:01:00",
         });
         await fixture.WaitUntilAllAvailableAsync(gateway.Url);
+        // A route that needs no key (the key these clients send is ignored there), so the client address's bucket applies.
         var greedy = fixture.Clients[10];
         var other = fixture.Clients[11];
 
         var greedyStatuses = new List<HttpStatusCode>();
         for (var i = 0; i < 3; i++)
         {
-            using var response = await greedy.PostAsync(Load.PreprocessUrl(gateway.Url), Load.PreprocessMv());
+            using var response = await greedy.GetAsync(Anonymous(gateway.Url));
             greedyStatuses.Add(response.StatusCode);
         }
 
-        using (var limited = await greedy.PostAsync(Load.PreprocessUrl(gateway.Url), Load.PreprocessMv()))
+        using (var limited = await greedy.GetAsync(Anonymous(gateway.Url)))
         {
             Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
             var retryAfter = long.Parse(limited.Headers.GetValues("Retry-After").Single(), CultureInfo.InvariantCulture);
@@ -40,7 +43,7 @@ public class ProtectionTests(ClusterFixture fixture)
 
         for (var i = 0; i < 3; i++)
         {
-            using var response = await other.PostAsync(Load.PreprocessUrl(gateway.Url), Load.PreprocessMv());
+            using var response = await other.GetAsync(Anonymous(gateway.Url));
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         }
 

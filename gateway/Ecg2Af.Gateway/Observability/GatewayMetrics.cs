@@ -10,6 +10,8 @@ internal enum RejectionReason
     BodyTooLarge,
     TimedOut,
     NoDestination,
+    Unauthenticated,
+    Forbidden,
 }
 
 /// <summary>
@@ -43,7 +45,7 @@ internal sealed class GatewayMetrics
 
     private readonly Counter _rejected = Metrics.CreateCounter(
         "ecg2af_gateway_rejected_requests_total",
-        "Requests the gateway answered itself: rate_limited (429), concurrency_limited (503), body_too_large (413), timed_out (504), no_destination (503).",
+        "Requests the gateway answered itself: rate_limited (429), concurrency_limited (503), body_too_large (413), timed_out (504), no_destination (503), unauthenticated (401), forbidden (403).",
         "reason");
 
     public Gauge InFlight { get; } = Metrics.CreateGauge(
@@ -68,6 +70,8 @@ internal sealed class GatewayMetrics
         RejectionReason.ConcurrencyLimited => "concurrency_limited",
         RejectionReason.BodyTooLarge => "body_too_large",
         RejectionReason.TimedOut => "timed_out",
+        RejectionReason.Unauthenticated => "unauthenticated",
+        RejectionReason.Forbidden => "forbidden",
         _ => "no_destination",
     }).Inc();
 

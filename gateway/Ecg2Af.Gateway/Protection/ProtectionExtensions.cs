@@ -1,6 +1,7 @@
 using System.Net;
 using System.Threading.RateLimiting;
 using Ecg2Af.Gateway.Observability;
+using Ecg2Af.Gateway.Security;
 using Microsoft.AspNetCore.Http.Timeouts;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
@@ -8,7 +9,7 @@ using Microsoft.Extensions.Options;
 namespace Ecg2Af.Gateway.Protection;
 
 /// <summary>
-/// What protects the workers and the gateway: a per-client-IP token bucket (429), a whole-request deadline (504),
+/// What protects the workers and the gateway: token buckets per API key or else per client IP (429), a whole-request deadline (504),
 /// a body size limit (413) and a global concurrency cap (503). The first two are ASP.NET Core's own middleware,
 /// attached to the proxied routes only (the web form, health and metrics are not limited).
 /// </summary>
@@ -50,33 +51,52 @@ internal static class ProtectionExtensions
         public void Configure(RateLimiterOptions limiter)
         {
             var o = options.Value;
-            var bucket = new TokenBucketRateLimiterOptions
-            {
-                TokenLimit = o.TokenLimit,
-                TokensPerPeriod = o.TokensPerPeriod,
-                ReplenishmentPeriod = o.ReplenishmentPeriod,
-                QueueLimit = 0,
-                AutoReplenishment = true,
-            };
+            var perClient = Bucket(o.TokenLimit, o.TokensPerPeriod, o.ReplenishmentPeriod);
+            var perKey = Bucket(o.KeyTokenLimit, o.KeyTokensPerPeriod, o.ReplenishmentPeriod);
 
-            // The client address was resolved (trusted proxies only) by ClientAddressMiddleware.
+            // A verified key (ApiKeyMiddleware ran first) draws from its own bucket; anything else from its client
+            // address's, resolved (trusted proxies only) by ClientAddressMiddleware.
             limiter.AddPolicy(PerClientRateLimit, context =>
             {
+                if (!o.Enabled)
+                {
+                    return RateLimitPartition.GetNoLimiter("");
+                }
+
+                if (context.Features.Get<CallerKey>() is { } caller)
+                {
+                    return RateLimitPartition.GetTokenBucketLimiter("key:" + caller.Id,
+                        _ => caller.Entry.RateLimit is { } own ? Bucket(own.Burst, own.PermitsPerSecond) : perKey);
+                }
+
                 var client = context.Connection.RemoteIpAddress ?? IPAddress.None;
-                return o.Enabled
-                    ? RateLimitPartition.GetTokenBucketLimiter(client, _ => bucket)
-                    : RateLimitPartition.GetNoLimiter(client);
+                return RateLimitPartition.GetTokenBucketLimiter("ip:" + client, _ => perClient);
             });
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             limiter.OnRejected = async (rejected, _) =>
             {
                 var wait = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : o.ReplenishmentPeriod;
                 metrics.Rejected(RejectionReason.RateLimited);
+                var who = rejected.HttpContext.Features.Get<CallerKey>() is { } caller ? $"The API key '{caller.Id}'" : "This client address";
                 await GatewayProblems.WriteAsync(rejected.HttpContext, StatusCodes.Status429TooManyRequests, "Too many requests",
-                    $"This client sent more requests than the gateway allows ({o.TokensPerPeriod} per {o.ReplenishmentPeriod.TotalSeconds:0.###} s, bursts of {o.TokenLimit}); retry after {GatewayProblems.RetryAfterSeconds(wait)} s.",
+                    $"{who} sent more requests than the gateway allows it; retry after {GatewayProblems.RetryAfterSeconds(wait)} s.",
                     wait);
             };
         }
+
+        private static TokenBucketRateLimiterOptions Bucket(int burst, int tokens, TimeSpan period) => new()
+        {
+            TokenLimit = burst,
+            TokensPerPeriod = tokens,
+            ReplenishmentPeriod = period,
+            QueueLimit = 0,
+            AutoReplenishment = true,
+        };
+
+        /// <summary>A key's own limit: whole permits each second, or one permit every 1/rate seconds below 1 per second.</summary>
+        private static TokenBucketRateLimiterOptions Bucket(int burst, double permitsPerSecond) => permitsPerSecond >= 1
+            ? Bucket(burst, (int)Math.Round(permitsPerSecond), TimeSpan.FromSeconds(1))
+            : Bucket(burst, 1, TimeSpan.FromSeconds(1 / permitsPerSecond));
     }
 
     private sealed class ConfigureRequestTimeouts(IOptions<LimitsOptions> options, GatewayMetrics metrics) : IConfigureOptions<RequestTimeoutOptions>

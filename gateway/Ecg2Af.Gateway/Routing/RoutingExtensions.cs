@@ -1,6 +1,7 @@
 using Ecg2Af.Gateway.Discovery;
 using Ecg2Af.Gateway.Observability;
 using Ecg2Af.Gateway.Protection;
+using Ecg2Af.Gateway.Security;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Health;
 using Yarp.ReverseProxy.LoadBalancing;
@@ -27,6 +28,7 @@ internal static class RoutingExtensions
         builder.Services.AddReverseProxy()
             .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
             .AddTransforms(FailoverTransforms.Apply)
+            .AddTransforms(SecurityExtensions.ForwardIdentity)
             .AddWorkerDiscovery(builder.Configuration);
         return builder;
     }

@@ -30,8 +30,13 @@ internal sealed class LocalScoring : IDisposable
 
     public static LocalScoring Open(string repository, string model, string? version, int maxBatch, Action<string> say)
     {
-        var scheduling = new SchedulerOptions { MaxBatchSize = maxBatch, InferenceLoops = 1 };
-        var (runtime, error) = ThreadBudget.Resolve(new RuntimeOptions(), scheduling.InferenceLoops, Environment.ProcessorCount);
+        var runtimeDefaults = new RuntimeOptions();
+        var scheduling = new SchedulerOptions
+        {
+            MaxBatchSize = maxBatch,
+            InferenceLoops = ThreadBudget.Loops(runtimeDefaults, 0, Environment.ProcessorCount),
+        };
+        var (runtime, error) = ThreadBudget.Resolve(runtimeDefaults, scheduling.InferenceLoops, Environment.ProcessorCount);
         if (runtime is null)
         {
             throw new PredictException(error!);

@@ -622,16 +622,7 @@ internal static partial class CsvReader
             return fs;
         }
 
-        var samples = columns.Count == 0 ? 0 : columns[0].Values.Length;
-        if (samples == 5000)
-        {
-            builder.Warnings.Add("The CSV file states no sample rate; with 5000 rows it was taken as 10 s at 500 Hz.");
-            builder.Flags.Add("sample_rate_assumed:500Hz");
-            return 500;
-        }
-
-        throw new EcgFormatException(EcgErrorKind.Unusable, string.Create(CultureInfo.InvariantCulture,
-            $"The CSV file states no sample rate ({samples} rows); give the sample rate in the request."));
+        return SampleRates.Resolve(null, columns.Count == 0 ? 0 : columns[0].Values.Length, builder, "The CSV file");
     }
 
 }

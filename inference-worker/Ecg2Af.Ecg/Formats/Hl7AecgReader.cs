@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
 using System.Xml;
 using System.Xml.Linq;
 
@@ -20,8 +23,18 @@ internal static class Hl7AecgReader
 
     public static EcgRecording Read(EcgFile file, EcgReadOptions options)
     {
+        // Two thirds of an aECG file is digits text, which XmlReader scans slowly. When every <digits> element holds
+        // plain text (no markup, no entity), the XML reader sees a skeleton with each one's text replaced by "#k", and
+        // the numbers are parsed from the original bytes. Anything unusual takes the plain path over the whole file.
+        var digits = DigitSpans(file.Content.Span);
+        if (digits is not null)
+        {
+            Limits.CheckSamples(digits.Sum(d => (long)d.End.Value - d.Start.Value) / 2, options, "The aECG file");
+        }
+
+        var content = digits is null ? file.Content : Skeleton(file.Content.Span, digits);
         var sets = new List<List<XElement>>();
-        using (var reader = SafeXml.Open(file.Content, options))
+        using (var reader = SafeXml.Open(content, options))
         {
             // Only the elements on the way to a rhythm sequence are entered (so path is always a prefix of
             // SequencePath); every other subtree (annotations, representative beats, demographics) is skipped.
@@ -112,7 +125,7 @@ internal static class Hl7AecgReader
             }
             else if (type == "SLIST_PQ" && builder.Resolve(code) is { } lead)
             {
-                var (samples, step) = Samples(value, code);
+                var (samples, step) = Samples(value, code, file.Content.Span, digits);
                 builder.Add(lead, code, samples, step);
             }
         }
@@ -142,15 +155,105 @@ internal static class Hl7AecgReader
         return seconds > 0 ? 1 / seconds : throw new EcgFormatException(EcgErrorKind.Malformed, "The aECG time increment is not positive.");
     }
 
-    private static (float[] Samples, double StepMv) Samples(XElement value, string code)
+    private static (float[] Samples, double StepMv) Samples(XElement value, string code, ReadOnlySpan<byte> original, List<Range>? spans)
     {
         var origin = Quantity(value, "origin", code, required: false);
         var scale = Quantity(value, "scale", code, required: true);
         var digits = value.Elements().FirstOrDefault(e => e.Name.LocalName == "digits")?.Value ?? "";
-        var samples = Numbers.ParseList(digits, digit => (float)(origin + (scale * digit)))
+        var text = digits.AsSpan();
+        char[]? borrowed = null;
+        if (spans is not null && digits.StartsWith('#')
+            && int.TryParse(digits.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out var k) && k < spans.Count)
+        {
+            var bytes = original[spans[k]];
+            borrowed = ArrayPool<char>.Shared.Rent(bytes.Length);
+            text = borrowed.AsSpan(0, Encoding.ASCII.GetChars(bytes, borrowed));
+        }
+
+        var samples = Numbers.ParseList(text, digit => (float)(origin + (scale * digit)));
+        if (borrowed is not null)
+        {
+            ArrayPool<char>.Shared.Return(borrowed);
+        }
+
+        samples = samples
             ?? throw new EcgFormatException(EcgErrorKind.Malformed, $"aECG lead {code}: the digits are not all numbers.");
 
         return ([.. samples], scale);
+    }
+
+    /// <summary>
+    /// The text of every <c>&lt;digits&gt;</c> element (unprefixed) when all of them are plain ASCII without markup or
+    /// entities and the file is UTF-8 or ASCII; null otherwise (the caller then reads the file as it is).
+    /// </summary>
+    internal static List<Range>? DigitSpans(ReadOnlySpan<byte> content)
+    {
+        if (content.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xFE]) || content.StartsWith((ReadOnlySpan<byte>)[0xFE, 0xFF]) || content.IndexOf((byte)0) >= 0)
+        {
+            return null; // UTF-16
+        }
+
+        var spans = new List<Range>();
+        var at = 0;
+        while (true)
+        {
+            var open = content[at..].IndexOf("<digits"u8);
+            if (open < 0)
+            {
+                return spans;
+            }
+
+            var tag = at + open + "<digits".Length;
+            if (tag >= content.Length)
+            {
+                return spans;
+            }
+
+            if (content[tag] is not ((byte)'>' or (byte)'/' or (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n'))
+            {
+                at = tag; // another element whose name starts with "digits"
+                continue;
+            }
+
+            var close = content[tag..].IndexOf((byte)'>');
+            if (close < 0 || content.Slice(tag, close).IndexOfAny((byte)'"', (byte)'\'') >= 0)
+            {
+                return null; // unterminated, or attributes on <digits>: leave it to the XML reader
+            }
+
+            var start = tag + close + 1;
+            if (content[start - 2] == '/')
+            {
+                at = start; // <digits/>
+                continue;
+            }
+
+            var end = content[start..].IndexOf("</digits>"u8);
+            if (end < 0 || content.Slice(start, end).IndexOfAny((byte)'<', (byte)'&') >= 0 || content.Slice(start, end).IndexOfAnyInRange((byte)0x80, (byte)0xFF) >= 0)
+            {
+                return null;
+            }
+
+            spans.Add(start..(start + end));
+            at = start + end;
+        }
+    }
+
+    /// <summary>The file with each digits text replaced by <c>#k</c>, its index in <paramref name="spans"/>.</summary>
+    private static byte[] Skeleton(ReadOnlySpan<byte> content, List<Range> spans)
+    {
+        using var buffer = new MemoryStream(content.Length / 3);
+        var at = 0;
+        for (var k = 0; k < spans.Count; k++)
+        {
+            var (start, length) = spans[k].GetOffsetAndLength(content.Length);
+            buffer.Write(content[at..start]);
+            buffer.Write(Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"#{k}")));
+            at = start + length;
+        }
+
+        buffer.Write(content[at..]);
+        return buffer.ToArray();
     }
 
     /// <summary>A physical quantity element (<c>value</c> + <c>unit</c>) in mV.</summary>

@@ -253,7 +253,8 @@ internal static class Ml4hHdf5Reader
         var leadsFirst = dims[0] == (ulong)names.Count && dims[1] != (ulong)names.Count;
         var samples = (int)(leadsFirst ? dims[1] : dims[0]);
         var scale = Units.RequestUnits(options.Units);
-        var builder = new RecordingBuilder(ArrayFormatId, options.SampleRateHz ?? 500);
+        var builder = new RecordingBuilder(ArrayFormatId, 0);
+        builder.SampleRateHz = SampleRates.Resolve(options.SampleRateHz, samples, builder, "The HDF5 'ecg' array");
         for (var c = 0; c < names.Count; c++)
         {
             var lead = new float[samples];
@@ -263,12 +264,6 @@ internal static class Ml4hHdf5Reader
             }
 
             builder.TryAdd(names[c], lead);
-        }
-
-        if (options.SampleRateHz is null)
-        {
-            builder.Warnings.Add("The HDF5 'ecg' array carries no sample rate; 500 Hz was assumed.");
-            builder.Flags.Add("sample_rate_assumed:500Hz");
         }
 
         return builder.Build(name);

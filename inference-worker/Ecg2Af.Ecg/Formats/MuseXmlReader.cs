@@ -58,8 +58,18 @@ internal static class MuseXmlReader
             throw new EcgFormatException(EcgErrorKind.Malformed, "The MUSE XML SampleExponent is out of range.");
         }
 
-        var fs = SafeXml.ParseDouble(rhythm.Element("SampleBase")?.Value ?? "500", "SampleBase") * Math.Pow(10, exponent);
+        var sampleBase = rhythm.Element("SampleBase")?.Value;
+        var fs = sampleBase is not null
+            ? SafeXml.ParseDouble(sampleBase, "SampleBase") * Math.Pow(10, exponent)
+            : options.SampleRateHz ?? 500;
         var builder = new RecordingBuilder(FormatId, fs);
+        if (sampleBase is null && options.SampleRateHz is null)
+        {
+            // GE's usual rate, but not stated: flagged rather than passed on silently (250 Hz exports exist).
+            builder.Flags.Add("sample_rate_assumed:500Hz");
+            builder.Warnings.Add($"The MUSE rhythm waveform has no SampleBase; 500 Hz (GE's usual rate) was assumed. {SampleRates.HowToGive}");
+        }
+
         long declared = 0;
         foreach (var lead in rhythm.Elements("LeadData"))
         {

@@ -7,6 +7,7 @@ namespace Ecg2Af.Ecg.Formats;
 /// <summary>
 /// NumPy <c>.npy</c> (versions 1–3): [T,12] or [12,T] (leading or trailing axes of length 1 are dropped), float or int,
 /// either byte order, C or Fortran order; in ECG2AF lead order unless the request names the leads. Never pickled objects.
+/// The rate comes from the request (<see cref="SampleRates"/>): an array carries none.
 /// </summary>
 internal static class NpyReader
 {
@@ -104,7 +105,8 @@ internal static class NpyReader
 
         var scale = Units.RequestUnits(options.Units) / (gain ?? 1);
         var columns = shape[1];
-        var builder = new RecordingBuilder(FormatId, options.SampleRateHz ?? 500);
+        var builder = new RecordingBuilder(FormatId, 0);
+        builder.SampleRateHz = SampleRates.Resolve(options.SampleRateHz, samples, builder, "The .npy file");
         for (var c = 0; c < channels; c++)
         {
             if (builder.Resolve(names[c]) is not { } lead)
@@ -122,12 +124,6 @@ internal static class NpyReader
             }
 
             builder.Add(lead, names[c], values, kind == 'f' ? null : scale);
-        }
-
-        if (options.SampleRateHz is null)
-        {
-            builder.Warnings.Add("The .npy file carries no sample rate; 500 Hz was assumed.");
-            builder.Flags.Add("sample_rate_assumed:500Hz");
         }
 
         if (options.Units is null && gain is null)

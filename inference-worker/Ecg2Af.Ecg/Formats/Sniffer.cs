@@ -4,7 +4,7 @@ namespace Ecg2Af.Ecg.Formats;
 internal static class Sniffer
 {
     public const string Expected =
-        "Expected: GE MUSE XML, HL7 aECG XML, WFDB (.hea with its .dat/.mat), DICOM ECG waveform, EDF/BDF, ml4h HDF5, NumPy .npy, CSV/TSV, or a .zip of one record.";
+        "Expected: GE MUSE XML, HL7 aECG XML, Philips Sierra ECG XML, SCP-ECG, WFDB (.hea with its .dat/.mat), DICOM ECG waveform, EDF/BDF, ml4h HDF5, NumPy .npy, CSV/TSV, or a .zip of one record.";
 
     /// <summary>Reads one file that is not part of a WFDB record.</summary>
     public static EcgRecording ReadSingle(EcgFile file, EcgReadOptions options)
@@ -30,10 +30,9 @@ internal static class Sniffer
             return DicomWaveformReader.Read(file, options);
         }
 
-        if (span.Length >= 22 && span[16..22].SequenceEqual("SCPECG"u8))
+        if (ScpEcgReader.CanRead(span))
         {
-            throw new EcgFormatException(EcgErrorKind.UnsupportedFormat,
-                "SCP-ECG files are recognised but not decoded (Huffman and reference-beat coding). Export the ECG as GE MUSE XML, HL7 aECG XML, DICOM, WFDB or CSV.");
+            return ScpEcgReader.Read(file, options);
         }
 
         if (EdfReader.CanRead(span))
@@ -73,8 +72,7 @@ internal static class Sniffer
             MuseXmlReader.RootElement => MuseXmlReader.Read(file, options),
             Hl7AecgReader.RootElement => Hl7AecgReader.Read(file, options),
             null => throw new EcgFormatException(EcgErrorKind.Malformed, $"'{file.FileName}' looks like XML but is not well-formed."),
-            "restingecgdata" => throw new EcgFormatException(EcgErrorKind.UnsupportedFormat,
-                "Philips PageWriter XML (XLI-compressed) is not read. Export the ECG as GE MUSE XML, HL7 aECG XML, DICOM or CSV."),
+            PhilipsXmlReader.RootElement => PhilipsXmlReader.Read(file, options),
             "CardiologyXML" => throw new EcgFormatException(EcgErrorKind.UnsupportedFormat,
                 "GE CardioSoft XML is not read. Export the ECG as GE MUSE XML, HL7 aECG XML, DICOM or CSV."),
             _ => throw new EcgFormatException(EcgErrorKind.UnsupportedFormat,

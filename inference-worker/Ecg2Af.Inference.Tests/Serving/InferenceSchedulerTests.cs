@@ -183,6 +183,25 @@ public sealed class InferenceSchedulerTests(TinyModelFixture fixture) : IClassFi
     }
 
     [Fact]
+    public async Task Batching_TwoIdleLoops_ShareTheQueueInsteadOfOneTakingItAll()
+    {
+        using var target = new GatedTarget(fixture.Version);
+        target.Close();
+        using var scheduler = new InferenceScheduler(new SchedulerOptions { MaxBatchSize = 16, InferenceLoops = 2 });
+        var queued = Enumerable.Range(1, 8).Select(tag => Submit(scheduler, target, tag)).ToList();
+        scheduler.Start();
+        Assert.True(await target.WaitForRunAsync(Wait));
+        Assert.True(await target.WaitForRunAsync(Wait));
+        target.Open();
+        var results = await Task.WhenAll(queued);
+
+        // Both loops ran at once (the gate held the first until the second had entered), four ECGs each, in queue order.
+        Assert.Equal([4, 4], target.Runs.Select(r => r.BatchSize));
+        Assert.Equal(Enumerable.Range(1, 8), target.Runs.SelectMany(r => r.Tags).Order());
+        Assert.All(results, r => Assert.Equal(4, r.BatchSize));
+    }
+
+    [Fact]
     public async Task Batching_QueueDelay_HoldsPartialBatchUntilPreferredSize()
     {
         using var target = new GatedTarget(fixture.Version);
@@ -294,6 +313,33 @@ public sealed class InferenceSchedulerTests(TinyModelFixture fixture) : IClassFi
             Assert.Null(runtime);
             Assert.Contains(error, message, StringComparison.Ordinal);
         }
+    }
+
+    [Theory]
+    [InlineData(0, 2, 2, 1)]
+    [InlineData(0, 1, 1, 1)]
+    [InlineData(0, 16, 8, 2)]
+    [InlineData(4, 16, 4, 4)]
+    [InlineData(3, 2, 1, 3)]
+    public void ThreadBudget_AutomaticLayout_OneSingleThreadedLoopPerCore(int configured, int cores, int loops, int threads)
+    {
+        var runtime = new RuntimeOptions { IntraOpThreads = configured };
+
+        var resolvedLoops = ThreadBudget.Loops(runtime, 0, cores);
+        var (resolved, message) = ThreadBudget.Resolve(runtime, 0, cores);
+
+        Assert.Equal(loops, resolvedLoops);
+        if (configured > cores)
+        {
+            // An explicit thread count above the cores is refused, not silently lowered.
+            Assert.Null(resolved);
+            Assert.Contains("exceeds", message, StringComparison.Ordinal);
+            return;
+        }
+
+        Assert.Null(message);
+        Assert.Equal(threads, resolved!.IntraOpThreads);
+        Assert.True(resolvedLoops * resolved.IntraOpThreads <= cores);
     }
 
     [Theory]

@@ -82,10 +82,9 @@ public sealed class ServedVersion : IInferenceTarget, IDisposable
                     $"model.json names {model.Name} version {model.Version}, but it lives in {expectedName}/{expectedVersion}.");
             }
 
-            var onnxPath = Path.Combine(directory, ModelFiles.Onnx);
             for (var i = 1; i < sessions; i++)
             {
-                runners.Add(OnnxModelRunner.Load(onnxPath, model.Signature, options));
+                runners.Add(OnnxModelRunner.Load(model.Graph.Bytes, ModelFiles.Onnx, model.Signature, options));
             }
 
             var served = new ServedVersion(model, [.. runners]);

@@ -43,8 +43,16 @@ public sealed class OnnxModelRunner : IDisposable
     /// Opens <paramref name="modelPath"/>, checks that the graph matches <paramref name="signature"/> and runs one
     /// warm-up batch on the chosen provider. Throws <see cref="ModelLoadException"/> when the model cannot serve.
     /// </summary>
-    public static OnnxModelRunner Load(string modelPath, ModelSignature signature, RuntimeOptions options)
+    public static OnnxModelRunner Load(string modelPath, ModelSignature signature, RuntimeOptions options) =>
+        Load(File.ReadAllBytes(modelPath), Path.GetFileName(modelPath), signature, options);
+
+    /// <summary>
+    /// As <see cref="Load(string, ModelSignature, RuntimeOptions)"/>, from the graph's bytes (for example one rewritten by
+    /// <see cref="Onnx.Conv1DTo2D"/>); <paramref name="modelName"/> names it in error messages.
+    /// </summary>
+    public static OnnxModelRunner Load(byte[] model, string modelName, ModelSignature signature, RuntimeOptions options)
     {
+        ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(signature);
         ArgumentNullException.ThrowIfNull(options);
         OrtEnvironment.EnsureCreated();
@@ -53,7 +61,7 @@ public sealed class OnnxModelRunner : IDisposable
         {
             try
             {
-                return Create(modelPath, signature, options, useCuda: true, fallbackReason: null);
+                return Create(model, modelName, signature, options, useCuda: true, fallbackReason: null);
             }
             catch (Exception e) when (IsCudaUnavailable(e))
             {
@@ -66,7 +74,7 @@ public sealed class OnnxModelRunner : IDisposable
             }
         }
 
-        return Create(modelPath, signature, options, useCuda: false, fallback);
+        return Create(model, modelName, signature, options, useCuda: false, fallback);
     }
 
     /// <summary>Runs a batch. <paramref name="input"/> holds <paramref name="batchSize"/> inputs back to back.</summary>
@@ -154,7 +162,7 @@ public sealed class OnnxModelRunner : IDisposable
         _runOptions.Dispose();
     }
 
-    private static OnnxModelRunner Create(string modelPath, ModelSignature signature, RuntimeOptions options, bool useCuda, string? fallbackReason)
+    private static OnnxModelRunner Create(byte[] model, string modelName, ModelSignature signature, RuntimeOptions options, bool useCuda, string? fallbackReason)
     {
         using var sessionOptions = new SessionOptions
         {
@@ -175,11 +183,11 @@ public sealed class OnnxModelRunner : IDisposable
         InferenceSession session;
         try
         {
-            session = new InferenceSession(modelPath, sessionOptions);
+            session = new InferenceSession(model, sessionOptions);
         }
         catch (OnnxRuntimeException e) when (!useCuda)
         {
-            throw new ModelLoadException($"ONNX Runtime cannot load {Path.GetFileName(modelPath)}: {FirstLine(e.Message)}", e);
+            throw new ModelLoadException($"ONNX Runtime cannot load {modelName}: {FirstLine(e.Message)}", e);
         }
 
         var runner = new OnnxModelRunner(session, signature, useCuda ? Cuda : Cpu, fallbackReason);

@@ -25,7 +25,16 @@ public sealed record ModelInfo(
     string Sha256,
     string Weights,
     string ExecutionProvider,
-    string? Decoder);
+    string? Decoder)
+{
+    /// <summary>
+    /// The graph ONNX Runtime ran, when it is not <c>model.onnx</c> as stored: its rewrite (<c>conv1d-as-2d</c>) and that
+    /// graph's SHA-256. <see cref="Sha256"/> stays the file's, which is what a reader can check against the repository.
+    /// </summary>
+    public string? GraphRewrite { get; init; }
+
+    public string? ServedGraphSha256 { get; init; }
+}
 
 public sealed record InputInfo(
     string Format,

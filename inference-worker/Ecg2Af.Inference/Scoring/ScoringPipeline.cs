@@ -42,7 +42,7 @@ public static class ScoringPipeline
         {
             try
             {
-                prepared = EcgPreprocessor.Prepare(recording, signature.Input.ToInputSpec());
+                prepared = EcgPreprocessor.Prepare(recording, signature.Input.ToInputSpec(), readOptions);
             }
             catch (EcgFormatException e)
             {
@@ -93,7 +93,11 @@ public static class ScoringPipeline
         return new PredictionResponse
         {
             Id = id,
-            Model = new ModelInfo(model.Name, model.Version, model.OnnxSha256, provenance.Weights, model.Runner.ExecutionProvider, provenance.Decoder),
+            Model = new ModelInfo(model.Name, model.Version, model.OnnxSha256, provenance.Weights, model.Runner.ExecutionProvider, provenance.Decoder)
+            {
+                GraphRewrite = model.Graph.Rewrite,
+                ServedGraphSha256 = model.Graph.Rewrite is null ? null : model.Graph.Sha256,
+            },
             Input = new InputInfo(
                 recording.Format,
                 recording.RecordName,

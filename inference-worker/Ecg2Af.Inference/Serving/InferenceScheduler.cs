@@ -9,7 +9,10 @@ namespace Ecg2Af.Inference.Serving;
 /// <item>Admission: a request is refused at once when its lane is full, the worker drains, its deadline has passed,
 /// or (optionally) the work ahead of it cannot finish before its deadline.</item>
 /// <item>Batching: a free loop takes the oldest request of the highest non-empty lane, then every queued request for the
-/// same model version in lane order, up to <see cref="SchedulerOptions.MaxBatchSize"/> items. With a queue delay it
+/// same model version in lane order, up to <see cref="SchedulerOptions.MaxBatchSize"/> items; without a queue delay and
+/// with several loops it takes only its share of the work in the system ((queued + running items) ÷ loops, rounded up),
+/// so loops run even batches side by side.
+/// With a queue delay it
 /// holds a partial batch open until the delay passes, the batch is full, or it reaches a preferred size; a batch led by
 /// a <c>stat</c> request is never held.</item>
 /// <item>Deadlines and cancellation: a queued request leaves its lane when its deadline passes (a timer) or its caller
@@ -48,7 +51,7 @@ public sealed class InferenceScheduler : IDisposable
         _events = events ?? NoSchedulerEvents.Instance;
         _preferred = [.. options.PreferredBatchSizes ?? []];
         _delayTicks = (long)(options.MaxQueueDelay.TotalSeconds * Stopwatch.Frequency);
-        _threads = new Thread[options.InferenceLoops];
+        _threads = new Thread[Math.Max(1, options.InferenceLoops)];
         for (var i = 0; i < _threads.Length; i++)
         {
             var loop = i;
@@ -326,6 +329,21 @@ public sealed class InferenceScheduler : IDisposable
                     || head.Request.Priority == Priority.Stat;
                 if (due)
                 {
+                    // Without a queue delay, with several loops, a loop takes its share of the work in the system
+                    // (queued + running items ÷ loops, rounded up) instead of everything queued: 8 queued ECGs and 2
+                    // idle loops make two batches of 4 side by side, and a loop that frees while the other runs 1 ECG
+                    // takes 4 of 6 queued, leaving 2 for the other, so batches (and latencies) stay even under a
+                    // closed loop of clients. (With a delay the operator asked for full batches, and gets them.)
+                    var loops = _threads.Length;
+                    if (loops > 1 && _delayTicks == 0 && !_draining)
+                    {
+                        var share = (QueuedItemsLocked(head.Request.Target) + _runningItems + loops - 1) / loops;
+                        if (share < items)
+                        {
+                            (batch, items, _) = CollectLocked(head.Request.Target, share);
+                        }
+                    }
+
                     foreach (var pending in batch)
                     {
                         RemoveLocked(pending);
@@ -625,7 +643,11 @@ public sealed class InferenceScheduler : IDisposable
     }
 
     /// <summary>Requests for <paramref name="target"/> in lane order that fit one batch; overflow: one more did not fit.</summary>
-    private (List<Pending> Batch, int Items, bool Overflow) CollectLocked(IInferenceTarget target)
+    private (List<Pending> Batch, int Items, bool Overflow) CollectLocked(IInferenceTarget target) =>
+        CollectLocked(target, _options.MaxBatchSize);
+
+    /// <summary>As <see cref="CollectLocked(IInferenceTarget)"/>, at most <paramref name="limit"/> items (the head always).</summary>
+    private (List<Pending> Batch, int Items, bool Overflow) CollectLocked(IInferenceTarget target, int limit)
     {
         var batch = new List<Pending>();
         var items = 0;
@@ -639,7 +661,7 @@ public sealed class InferenceScheduler : IDisposable
                     continue;
                 }
 
-                if (items + pending.Request.Items > _options.MaxBatchSize)
+                if (items + pending.Request.Items > (items == 0 ? _options.MaxBatchSize : limit))
                 {
                     overflow = true;
                     continue;
@@ -651,6 +673,23 @@ public sealed class InferenceScheduler : IDisposable
         }
 
         return (batch, items, overflow);
+    }
+
+    private int QueuedItemsLocked(IInferenceTarget target)
+    {
+        var items = 0;
+        foreach (var lane in _lanes)
+        {
+            foreach (var pending in lane)
+            {
+                if (ReferenceEquals(pending.Request.Target, target))
+                {
+                    items += pending.Request.Items;
+                }
+            }
+        }
+
+        return items;
     }
 
     private void DropExpiredLocked(long now)

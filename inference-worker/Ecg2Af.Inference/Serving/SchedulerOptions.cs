@@ -24,9 +24,20 @@ public sealed class SchedulerOptions : IValidatableObject
     [Range(0, 60_000)]
     public double MaxQueueDelayMs { get; set; }
 
-    /// <summary>Concurrent inference loops (one ONNX Runtime session each per model version).</summary>
-    [Range(1, 64)]
-    public int InferenceLoops { get; set; } = 1;
+    /// <summary>
+    /// Concurrent inference loops (one ONNX Runtime session each per model version). 0 (the default): the automatic
+    /// layout of <see cref="ThreadBudget.Loops"/>, one loop per core; the worker resolves it at start-up. A scheduler
+    /// constructed with 0 runs one loop.
+    /// </summary>
+    [Range(0, 64)]
+    public int InferenceLoops { get; set; }
+
+    /// <summary>
+    /// Requests the worker sends itself over loopback before it reports ready (JIT tiering, ONNX Runtime's first runs),
+    /// in waves of 1, 2, 4, … up to <see cref="MaxBatchSize"/> at once. 0: report ready cold.
+    /// </summary>
+    [Range(0, 10_000)]
+    public int WarmUpRequests { get; set; } = 32;
 
     /// <summary>Queue bound per priority lane, in batch items; beyond it requests are refused (503 + Retry-After).</summary>
     [Required]

@@ -5,13 +5,12 @@ using Microsoft.Data.Sqlite;
 namespace Ecg2Af.Worker.Tests.Audit;
 
 /// <summary>
-/// The real gateway in front of two real worker processes that share one audit store, with the audit endpoint
-/// enabled. Subclasses choose the store and how to take it down.
+/// The real gateway in front of two real worker processes that share one audit store; the cluster's key
+/// (<see cref="LocalCluster.LocalCluster.ApiKey"/>) holds the admin scope for the audit endpoint. Subclasses choose
+/// the store and how to take it down.
 /// </summary>
 public abstract class AuditClusterFixture : IAsyncLifetime
 {
-    public const string AdminKey = "audit-admin-key-for-tests-0123456789";
-
     /// <summary>The workers' <c>Audit:RetentionDays</c>; their retention job runs every second.</summary>
     public const int RetentionDays = 365;
 
@@ -29,7 +28,6 @@ public abstract class AuditClusterFixture : IAsyncLifetime
     {
         var settings = new Dictionary<string, string>(await PrepareStoreAsync())
         {
-            ["Audit__AdminApiKey"] = AdminKey,
             ["Audit__BusyTimeout"] = "00:00:02",
             ["Audit__WriteTimeout"] = "00:00:10",
             ["Audit__RetentionDays"] = RetentionDays.ToString(System.Globalization.CultureInfo.InvariantCulture),

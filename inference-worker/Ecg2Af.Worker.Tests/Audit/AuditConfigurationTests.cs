@@ -21,27 +21,31 @@ public sealed class AuditConfigurationTests : IDisposable
     }
 
     [Fact]
-    public async Task AuditEndpoint_NoKeyConfigured_DoesNotExist()
+    public async Task AuditEndpoint_NoKeySent_UnauthorizedWithChallenge()
     {
         await using var factory = Worker(null);
-        using var client = factory.CreateClient();
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/audit");
-        request.Headers.Add("X-Api-Key", "anything-at-all-0123456789");
-
-        using var response = await client.SendAsync(request);
-
-        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
-    }
-
-    [Fact]
-    public async Task AuditEndpoint_KeyConfiguredNoneSent_Unauthorized()
-    {
-        await using var factory = Worker("configured-admin-key-0123456789");
         using var client = factory.CreateClient();
 
         using var response = await client.GetAsync("/api/v1/audit");
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.StartsWith("Bearer", response.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task AuditEndpoint_PredictOnlyKey_Forbidden_AdminKey_Ok()
+    {
+        var predict = TestApiKey.Create("predict-only");
+        var admin = TestApiKey.Create("auditor", [Ecg2Af.Security.ApiKeyScopes.Admin]);
+        await using var factory = Worker(null, [.. Keys(predict, 0), .. Keys(admin, 1)]);
+        using var client = factory.CreateClient();
+
+        using var forbidden = await client.SendAsync(predict.Authorize(new HttpRequestMessage(HttpMethod.Get, "/api/v1/audit")));
+        using var allowed = await client.SendAsync(admin.Authorize(new HttpRequestMessage(HttpMethod.Get, "/api/v1/audit")));
+
+        Assert.Equal(HttpStatusCode.Forbidden, forbidden.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, allowed.StatusCode);
     }
 
     [Fact]
@@ -80,17 +84,25 @@ public sealed class AuditConfigurationTests : IDisposable
     }
 
     [Theory]
-    [InlineData("Audit:AdminApiKey", "short", "AdminApiKey")]
+    [InlineData("Audit:AdminApiKey", "an-old-style-admin-key-0123456789", "Security:ApiKeys")]
+    [InlineData("Security:ApiKeys:0:Hash", "sha256:abc", "Security:ApiKeys:0:Hash")]
+    [InlineData("Security:ApiKeys:0:Scopes:0", "everything", "everything")]
     [InlineData("Audit:PostgresConnectionString", "Host=localhost;Bogus Setting=1", "PostgresConnectionString")]
     [InlineData("Audit:TrustedProxies:0", "not-an-address", "TrustedProxies")]
     [InlineData("Audit:RequirePostgres", "true", "RequirePostgres")]
+    [InlineData("Audit:RetentionDays", "0", "RetentionDays")]
     public async Task Startup_BadAuditSetting_RefusedByOptionsValidation(string key, string value, string named)
     {
-        await using var factory = Worker("configured-admin-key-0123456789", (key, value));
+        var valid = TestApiKey.Create("startup-check");
+        await using var factory = Worker(null, [.. Keys(valid, 0), (key, value)]);
 
         var error = Assert.Throws<OptionsValidationException>(() => factory.CreateClient());
         Assert.Contains(named, error.Message, StringComparison.Ordinal);
     }
+
+    /// <summary>A key's settings in configuration-path form (':' instead of '__').</summary>
+    private static (string Key, string Value)[] Keys(TestApiKey key, int index) =>
+        [.. key.Settings(index).Select(p => (p.Key.Replace("__", ":", StringComparison.Ordinal), p.Value))];
 
     private WebApplicationFactory<Program> Worker(string? adminKey, params (string Key, string Value)[] extra)
     {

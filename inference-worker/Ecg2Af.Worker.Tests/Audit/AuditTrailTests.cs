@@ -208,7 +208,7 @@ public abstract class AuditTrailTests<TFixture>(TFixture fixture)
             Assert.Equal(HttpStatusCode.Unauthorized, noKey.StatusCode);
         }
 
-        using (var wrongKey = await Client.SendAsync(AuditRequest(audit, key: "not-the-key-0123456789")))
+        using (var wrongKey = await Client.SendAsync(AuditRequest(audit, key: "e2a_not-the-key-0123456789")))
         {
             Assert.Equal(HttpStatusCode.Unauthorized, wrongKey.StatusCode);
         }
@@ -245,6 +245,35 @@ public abstract class AuditTrailTests<TFixture>(TFixture fixture)
         Assert.Equal(HttpStatusCode.BadRequest, inUrl.StatusCode);
         using var errors = JsonDocument.Parse(await inUrl.Content.ReadAsStringAsync());
         Assert.Contains("X-Audit-Email", errors.RootElement.GetProperty("errors").GetProperty("email")[0].GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task OipInferAndPreprocess_WithKeyThroughGateway_OneRecordEachNamingTheKeyId()
+    {
+        using var client = Cluster.ApiKey.Authorize(LoopbackClients.Create(LoopbackClients.Address(90), TimeSpan.FromSeconds(120)));
+        using var infer = new HttpRequestMessage(HttpMethod.Post, new Uri(Cluster.GatewayUrl, "/v2/models/ecg2af/infer"))
+        {
+            Content = new ByteArrayContent(new byte[5000 * 12 * 4]),
+        };
+        infer.Headers.Add("Inference-Header-Content-Length", "0");
+        infer.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        using var inferred = await client.SendAsync(infer);
+        var preprocessForm = new MultipartFormDataContent();
+        var part = new ByteArrayContent(Inputs[0][0].Content);
+        part.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        preprocessForm.Add(part, "ecg", Inputs[0][0].Name);
+        using var preprocessed = await client.PostAsync(new Uri(Cluster.GatewayUrl, "/api/v1/ecg:preprocess"), preprocessForm);
+
+        Assert.Equal(HttpStatusCode.OK, inferred.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, preprocessed.StatusCode);
+        await using var store = fixture.OpenStore();
+        var records = await store.QueryAsync(new AuditQuery(From: DateTimeOffset.UtcNow.AddMinutes(-10), Limit: 10_000));
+        var inferRecord = Assert.Single(records, r => r.RequestId == inferred.Headers.GetValues("X-Ecg2Af-Audit-Id").Single());
+        var preprocessRecord = Assert.Single(records, r => r.RequestId == preprocessed.Headers.GetValues("X-Ecg2Af-Audit-Id").Single());
+        Assert.Equal(("infer", Cluster.ApiKey.Id, 200), (inferRecord.Operation, inferRecord.KeyId, inferRecord.StatusCode));
+        Assert.Equal("ecg2af", inferRecord.ModelName);
+        Assert.Equal(("preprocess", Cluster.ApiKey.Id, "ge-muse-xml"), (preprocessRecord.Operation, preprocessRecord.KeyId, preprocessRecord.Format));
+        Assert.Equal(Sha256(Inputs[0][0].Content), Assert.Single(preprocessRecord.Files).Sha256);
     }
 
     [Fact]
@@ -372,13 +401,14 @@ public abstract class AuditTrailTests<TFixture>(TFixture fixture)
         Assert.Equal("audit-erase", erasure.Operation);
         Assert.Null(erasure.Email);
         Assert.Null(erasure.Name);
+        Assert.Equal(Cluster.ApiKey.Id, erasure.KeyId);
         Assert.Equal("{\"erased\":2}", erasure.Result);
     }
 
-    private static HttpRequestMessage EraseRequest(Uri uri, string? header = null, string? json = null)
+    private HttpRequestMessage EraseRequest(Uri uri, string? header = null, string? json = null)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, uri);
-        request.Headers.Add("X-Api-Key", AuditClusterFixture.AdminKey);
+        request.Headers.Add("X-Api-Key", Cluster.ApiKey.Key);
         if (header is not null)
         {
             request.Headers.Add("X-Audit-Email", header);
@@ -397,10 +427,10 @@ public abstract class AuditTrailTests<TFixture>(TFixture fixture)
         text.Split('\n').Where(l => l.StartsWith(series + " ", StringComparison.Ordinal))
             .Select(l => double.Parse(l[(series.Length + 1)..].Split(' ')[0], CultureInfo.InvariantCulture)).FirstOrDefault();
 
-    private static HttpRequestMessage AuditRequest(Uri uri, string key = AuditClusterFixture.AdminKey, string? email = null, string? accept = null)
+        private HttpRequestMessage AuditRequest(Uri uri, string? key = null, string? email = null, string? accept = null)
     {
         var request = new HttpRequestMessage(HttpMethod.Get, uri);
-        request.Headers.Add("X-Api-Key", key);
+        request.Headers.Add("X-Api-Key", key ?? Cluster.ApiKey.Key);
         if (email is not null)
         {
             request.Headers.Add("X-Audit-Email", email);

@@ -17,12 +17,12 @@ namespace Ecg2Af.Worker.Tests.Audit;
 /// <summary>
 /// The real worker on real Kestrel (loopback) inside the test process, so every log entry, span and metric it emits
 /// can be captured: a run with a distinctive name and email, through success and error paths, must leave neither
-/// anywhere but the audit store.
+/// anywhere but the audit store; and a wrong API key carrying the same token must leave its text nowhere at all.
 /// </summary>
 [Collection(InProcessWorker.Name)]
 public sealed class PrivacyTests : IAsyncLifetime
 {
-    private const string AdminKey = "privacy-test-admin-key-0123456789";
+    private readonly TestApiKey _admin = TestApiKey.Create("privacy-admin", [Ecg2Af.Security.ApiKeyScopes.Admin]);
     private readonly string _folder = Directory.CreateTempSubdirectory("ecg2af-privacy-").FullName;
     private readonly TelemetryCapture _capture = new();
     // Letters that never occur in hex ids or numbers, so a hit can only be the personal data.
@@ -42,7 +42,9 @@ public sealed class PrivacyTests : IAsyncLifetime
         {
             ["Model:RepositoryPath"] = Path.Combine(_folder, "models"),
             ["Audit:SqlitePath"] = AuditPath,
-            ["Audit:AdminApiKey"] = AdminKey,
+            ["Security:ApiKeys:0:Id"] = _admin.Id,
+            ["Security:ApiKeys:0:Hash"] = _admin.Hash,
+            ["Security:ApiKeys:0:Scopes:0"] = "admin",
             ["Audit:BusyTimeout"] = "00:00:00.500",
             ["Logging:LogLevel:Default"] = "Trace",
             ["Logging:LogLevel:Microsoft"] = "Trace",
@@ -96,9 +98,25 @@ public sealed class PrivacyTests : IAsyncLifetime
             transaction.Rollback();
         }
 
+        // Wrong keys carrying the token, on the programmatic routes, in both headers: refused, and their text is
+        // nowhere below (logs, spans, metrics, answers).
+        var wrongKey = $"e2a_{_token}WrongKey";
+        foreach (var (path, header) in new[] { ("/v2/models/ecg2af/infer", "Authorization"), ("/api/v1/ecg:preprocess", "X-Api-Key"), ("/api/v1/audit", "Authorization") })
+        {
+            using var wrong = new HttpRequestMessage(path.EndsWith("audit", StringComparison.Ordinal) ? HttpMethod.Get : HttpMethod.Post, path);
+            wrong.Headers.TryAddWithoutValidation(header, header == "Authorization" ? $"Bearer {wrongKey}" : wrongKey);
+            if (wrong.Method == HttpMethod.Post)
+            {
+                wrong.Content = new StringContent("{}", Encoding.UTF8, "application/json");
+            }
+
+            using var refused = await _client.SendAsync(wrong);
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+            Assert.DoesNotContain(_token, await refused.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
+        }
+
         // The administrator's query by email (the address travels in a header, not the URL).
-        using var query = new HttpRequestMessage(HttpMethod.Get, "/api/v1/audit");
-        query.Headers.Add("X-Api-Key", AdminKey);
+        using var query = _admin.Authorize(new HttpRequestMessage(HttpMethod.Get, "/api/v1/audit"));
         query.Headers.Add("X-Audit-Email", Email);
         using var answer = await _client.SendAsync(query);
         var metrics = await _client.GetStringAsync("/metrics");

@@ -11,15 +11,19 @@ namespace Ecg2Af.Worker.Tests.Serving;
 /// </summary>
 internal sealed class WorkerProcess : IAsyncDisposable
 {
-    private WorkerProcess(ServiceProcess process)
+    private WorkerProcess(ServiceProcess process, TestApiKey apiKey)
     {
         Process = process;
-        Client = new HttpClient(new SocketsHttpHandler { UseProxy = false, MaxConnectionsPerServer = 128 })
+        ApiKey = apiKey;
+        Client = apiKey.Authorize(new HttpClient(new SocketsHttpHandler { UseProxy = false, MaxConnectionsPerServer = 128 })
         {
             BaseAddress = process.Url,
             Timeout = TimeSpan.FromSeconds(120),
-        };
+        });
     }
+
+    /// <summary>The key the worker accepts (<c>Security:ApiKeys:0</c>, scopes predict and admin); <see cref="Client"/> sends it.</summary>
+    public TestApiKey ApiKey { get; }
 
     public ServiceProcess Process { get; }
 
@@ -29,16 +33,21 @@ internal sealed class WorkerProcess : IAsyncDisposable
 
     public static async Task<WorkerProcess> StartAsync(string repository, IReadOnlyDictionary<string, string>? settings = null)
     {
-        var environment = new Dictionary<string, string>(settings ?? new Dictionary<string, string>())
+        // A direct call to a worker needs a key, as it would for a user: the worker checks it itself.
+        var apiKey = TestApiKey.Create("worker-tests", [Ecg2Af.Security.ApiKeyScopes.Predict, Ecg2Af.Security.ApiKeyScopes.Admin]);
+        var environment = new Dictionary<string, string>(apiKey.Settings(0));
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
         {
-            ["Model__RepositoryPath"] = repository,
-            ["Worker__InstanceId"] = "test-worker",
-        };
+            environment[key] = value;
+        }
+
+        environment["Model__RepositoryPath"] = repository;
+        environment["Worker__InstanceId"] = "test-worker";
         var process = await ServiceProcess.StartAsync("worker", RepositoryLayout.WorkerDll, environment, 0, TimeSpan.FromSeconds(120));
         try
         {
             await LocalCluster.LocalCluster.WaitReadyAsync(process, TimeSpan.FromSeconds(120));
-            return new WorkerProcess(process);
+            return new WorkerProcess(process, apiKey);
         }
         catch
         {

@@ -1,33 +1,27 @@
 using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using Ecg2Af.Audit;
+using Ecg2Af.Security;
+using Ecg2Af.Worker.Security;
 using Microsoft.Extensions.Options;
 
 namespace Ecg2Af.Worker.Audit;
 
 /// <summary>
-/// <c>GET /api/v1/audit</c>: audit records for administrators, as JSON or CSV. Mapped only when
-/// <c>Audit:AdminApiKey</c> is configured; every call must send that key in <c>X-Api-Key</c>.
+/// <c>GET /api/v1/audit</c>: audit records for administrators, as JSON or CSV. Needs an API key with the
+/// <c>admin</c> scope (<c>Security:ApiKeys</c>), verified by the gateway or, on a direct call, by this worker.
 /// Filters: <c>from</c> and <c>to</c> (ISO 8601, from inclusive, to exclusive), <c>limit</c>, <c>format</c>
 /// (<c>json</c> or <c>csv</c>, or <c>Accept: text/csv</c>), and the email in the <c>X-Audit-Email</c> header: never
 /// in the URL, where proxies and access logs would keep it.
 /// </summary>
 internal static class AuditApi
 {
-    public const string KeyHeader = "X-Api-Key";
     public const string EmailHeader = "X-Audit-Email";
 
     public static IEndpointRouteBuilder MapAuditApi(this IEndpointRouteBuilder app)
     {
-        var options = app.ServiceProvider.GetRequiredService<IOptions<AuditOptions>>().Value;
-        if (!string.IsNullOrEmpty(options.AdminApiKey))
-        {
-            app.MapGet("/api/v1/audit", QueryAsync).WithName("AuditQuery");
-            app.MapPost("/api/v1/audit:erase", EraseAsync).WithName("AuditErase");
-        }
-
+        app.MapGet("/api/v1/audit", QueryAsync).WithName("AuditQuery").RequireApiKey(ApiKeyScopes.Admin);
+        app.MapPost("/api/v1/audit:erase", EraseAsync).WithName("AuditErase").RequireApiKey(ApiKeyScopes.Admin);
         return app;
     }
 
@@ -36,11 +30,7 @@ internal static class AuditApi
     {
         var logger = loggers.CreateLogger(typeof(AuditApi));
         var settings = options.Value;
-        if (Authorize(http, settings, logger) is { } refused)
-        {
-            return refused;
-        }
-
+        http.Response.Headers.CacheControl = "no-store";
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         var query = http.Request.Query;
         if (query.ContainsKey("email"))
@@ -98,7 +88,7 @@ internal static class AuditApi
     }
 
     /// <summary>
-    /// <c>POST /api/v1/audit:erase</c>: deletes every record of one email address (header <c>X-Audit-Email</c> or
+    /// <c>POST /api/v1/audit:erase</c> (the same <c>admin</c> scope as the query): deletes every record of one email address (header <c>X-Audit-Email</c> or
     /// JSON body <c>{"email": "…"}</c>, never the URL) and records the erasure itself, without the address.
     /// Idempotent: a second call erases nothing and is recorded too.
     /// </summary>
@@ -107,11 +97,7 @@ internal static class AuditApi
         ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var logger = loggers.CreateLogger(typeof(AuditApi));
-        if (Authorize(http, options.Value, logger) is { } refused)
-        {
-            return refused;
-        }
-
+        http.Response.Headers.CacheControl = "no-store";
         var started = time.GetTimestamp();
         if (http.Request.Query.ContainsKey("email"))
         {
@@ -158,6 +144,7 @@ internal static class AuditApi
                 Result = JsonSerializer.Serialize(new { erased }),
                 StatusCode = StatusCodes.Status200OK,
                 LatencyMs = time.GetElapsedTime(started).TotalMilliseconds,
+                KeyId = Caller.KeyIdOf(http),
             }, cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
@@ -169,21 +156,6 @@ internal static class AuditApi
 
         http.Response.Headers["X-Ecg2Af-Audit-Id"] = requestId;
         return TypedResults.Ok(new EraseResult(requestId, erased));
-    }
-
-    /// <summary>The administrator check every audit route shares; null when the caller may proceed.</summary>
-    private static IResult? Authorize(HttpContext http, AuditOptions settings, ILogger logger)
-    {
-        http.Response.Headers.CacheControl = "no-store";
-        if (KeyMatches(http.Request.Headers[KeyHeader].ToString(), settings.AdminApiKey!))
-        {
-            return null;
-        }
-
-        logger.QueryUnauthorized();
-        http.Response.Headers.WWWAuthenticate = KeyHeader;
-        return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Audit key required",
-            detail: $"Send the administrator's audit key in the {KeyHeader} header.");
     }
 
     private static DateTimeOffset? Time(string? text, string field, Dictionary<string, string[]> errors)
@@ -201,11 +173,6 @@ internal static class AuditApi
         errors[field] = [$"{field} must be an ISO 8601 time such as 2026-01-31T08:00:00Z."];
         return null;
     }
-
-    /// <summary>Compares the keys' hashes in constant time, so neither timing nor length gives the key away.</summary>
-    private static bool KeyMatches(string sent, string expected) =>
-        sent.Length > 0 && CryptographicOperations.FixedTimeEquals(
-            SHA256.HashData(Encoding.UTF8.GetBytes(sent)), SHA256.HashData(Encoding.UTF8.GetBytes(expected)));
 }
 
 internal sealed record EraseRequest(string? Email);
@@ -232,11 +199,12 @@ internal sealed record AuditEntry(
     JsonElement? Error,
     int StatusCode,
     double LatencyMs,
-    string? Worker)
+    string? Worker,
+    string? KeyId)
 {
     public static AuditEntry From(AuditRecord r) => new(
         r.RequestId, r.Time, r.Operation, r.ClientIp, r.Name, r.Email, r.Files, r.Format, r.ModelName, r.ModelVersion,
-        r.ModelSha256, r.ExecutionProvider, Parse(r.Result), Parse(r.Error), r.StatusCode, r.LatencyMs, r.Worker);
+        r.ModelSha256, r.ExecutionProvider, Parse(r.Result), Parse(r.Error), r.StatusCode, r.LatencyMs, r.Worker, r.KeyId);
 
     private static JsonElement? Parse(string? json) => json is null ? null : JsonDocument.Parse(json).RootElement.Clone();
 }

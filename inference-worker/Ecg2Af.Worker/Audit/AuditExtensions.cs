@@ -35,8 +35,8 @@ internal static class AuditExtensions
         return builder;
     }
 
-    /// <summary>Commits one audit record per request to this endpoint before its response is sent.</summary>
-    public static RouteHandlerBuilder WithAudit(this RouteHandlerBuilder endpoint) =>
+    /// <summary>Commits one audit record (operation <paramref name="operation"/>) per request to this endpoint before its response is sent.</summary>
+    public static RouteHandlerBuilder WithAudit(this RouteHandlerBuilder endpoint, string operation = PredictionAuditFilter.Operation) =>
         endpoint.AddEndpointFilter((context, next) =>
-            context.HttpContext.RequestServices.GetRequiredService<PredictionAuditFilter>().InvokeAsync(context, next));
+            context.HttpContext.RequestServices.GetRequiredService<PredictionAuditFilter>().InvokeAsync(context, next, operation));
 }

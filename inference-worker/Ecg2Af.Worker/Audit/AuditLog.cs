@@ -17,9 +17,6 @@ internal static partial class AuditLog
     [LoggerMessage(EventId = 703, Level = LogLevel.Warning, Message = "Audit query failed on {Store} ({ErrorType}: {ErrorMessage})")]
     public static partial void QueryFailed(this ILogger logger, string store, string errorType, string errorMessage);
 
-    [LoggerMessage(EventId = 704, Level = LogLevel.Warning, Message = "Audit query refused: missing or wrong API key")]
-    public static partial void QueryUnauthorized(this ILogger logger);
-
     [LoggerMessage(EventId = 705, Level = LogLevel.Information, Message = "Audit retention: deleted {Count} records from before {Cutoff:O} on {Store}")]
     public static partial void RetentionDeleted(this ILogger logger, int count, DateTimeOffset cutoff, string store);
 

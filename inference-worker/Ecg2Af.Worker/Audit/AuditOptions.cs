@@ -40,7 +40,10 @@ public sealed class AuditOptions : IValidatableObject
     /// </summary>
     public bool RequireCommit { get; set; } = true;
 
-    /// <summary>Key for <c>GET /api/v1/audit</c> (header <c>X-Api-Key</c>). Unset: the endpoint does not exist.</summary>
+    /// <summary>
+    /// Replaced by an API key with the <c>admin</c> scope in <c>Security:ApiKeys</c>; still read only so that an old
+    /// configuration stops start-up with a message saying so instead of silently losing its audit access.
+    /// </summary>
     public string? AdminApiKey { get; set; }
 
     /// <summary>
@@ -68,9 +71,11 @@ public sealed class AuditOptions : IValidatableObject
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        if (AdminApiKey is { } key && key.Length is > 0 and < 16)
+        if (!string.IsNullOrEmpty(AdminApiKey))
         {
-            yield return new ValidationResult("Audit:AdminApiKey must be at least 16 characters (or unset to disable the audit endpoint).", [nameof(AdminApiKey)]);
+            yield return new ValidationResult(
+                "Audit:AdminApiKey is no longer used: create a key with the admin scope (ecg2af keys create --id NAME --scopes admin) and add it to Security:ApiKeys.",
+                [nameof(AdminApiKey)]);
         }
 
         if (RequirePostgres && !UsesPostgres)

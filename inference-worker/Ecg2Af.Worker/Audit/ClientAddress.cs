@@ -54,6 +54,9 @@ internal sealed class ClientAddress
         return client;
     }
 
+    /// <summary>True when the connection comes from a trusted proxy (the gateway): its forwarded headers are believed.</summary>
+    public bool IsTrustedPeer(IPAddress? remote) => remote is not null && IsTrusted(Normalize(remote));
+
     private bool IsTrusted(IPAddress address) => _trusted.Any(n => n.Contains(address));
 
     private static IPAddress Normalize(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;

@@ -3,6 +3,9 @@ using System.Reflection;
 using Ecg2Af.Inference.Repository;
 using Ecg2Af.Inference.Scoring;
 using Ecg2Af.Inference.Serving;
+using Ecg2Af.Security;
+using Ecg2Af.Worker.Audit;
+using Ecg2Af.Worker.Security;
 using Ecg2Af.Worker.Models;
 using Ecg2Af.Worker.Serving;
 using Microsoft.Extensions.Options;
@@ -18,6 +21,9 @@ internal static class InferenceProtocolApi
 {
     public const string ServerName = "ecg2af-inference-worker";
 
+    /// <summary>The audit operation of an OIP inference request.</summary>
+    public const string AuditOperation = "infer";
+
     /// <summary>What this server implements beyond the core protocol (Triton's extension names).</summary>
     public static IReadOnlyList<string> Extensions { get; } = ["binary_tensor_data", "schedule_policy", "parameters"];
 
@@ -29,22 +35,31 @@ internal static class InferenceProtocolApi
         var v2 = app.MapGroup("/v2");
         v2.MapGet("", () => TypedResults.Ok(new ServerMetadata(ServerName, ServerVersion, Extensions)));
         v2.MapGet("/health/live", () => TypedResults.Ok(new ServerLive(true)));
-        v2.MapGet("/health/ready", (ModelCatalog catalog, InferenceScheduler scheduler) =>
-            ModelReadyHealthCheck.IsReady(catalog, scheduler)
+        v2.MapGet("/health/ready", (ModelCatalog catalog, InferenceScheduler scheduler, WarmUpHost warmUp) =>
+            ModelReadyHealthCheck.IsReady(catalog, scheduler, warmUp)
                 ? TypedResults.Json(new ServerReady(true))
                 : TypedResults.Json(new ServerReady(false), statusCode: StatusCodes.Status503ServiceUnavailable));
-        v2.MapGet("/models/{model}", (string model, ModelCatalog catalog) => Metadata(catalog, model, null));
-        v2.MapGet("/models/{model}/versions/{version}", (string model, string version, ModelCatalog catalog) => Metadata(catalog, model, version));
-        v2.MapGet("/models/{model}/ready", (string model, ModelCatalog catalog) => Ready(catalog, model, null));
-        v2.MapGet("/models/{model}/versions/{version}/ready", (string model, string version, ModelCatalog catalog) => Ready(catalog, model, version));
+        v2.MapGet("/models/{model}", (string model, ModelCatalog catalog) => Metadata(catalog, model, null))
+            .RequireApiKey(ApiKeyScopes.Predict);
+        v2.MapGet("/models/{model}/versions/{version}", (string model, string version, ModelCatalog catalog) => Metadata(catalog, model, version))
+            .RequireApiKey(ApiKeyScopes.Predict);
+        v2.MapGet("/models/{model}/ready", (string model, ModelCatalog catalog) => Ready(catalog, model, null))
+            .RequireApiKey(ApiKeyScopes.Predict);
+        v2.MapGet("/models/{model}/versions/{version}/ready", (string model, string version, ModelCatalog catalog) => Ready(catalog, model, version))
+            .RequireApiKey(ApiKeyScopes.Predict);
         v2.MapPost("/models/{model}/infer", (HttpContext context, string model) => InferAsync(context, model, null))
-            .DisableAntiforgery();
+            .DisableAntiforgery()
+            .RequireApiKey(ApiKeyScopes.Predict)
+            .WithAudit(AuditOperation);
         v2.MapPost("/models/{model}/versions/{version}/infer", (HttpContext context, string model, string version) => InferAsync(context, model, version))
-            .DisableAntiforgery();
+            .DisableAntiforgery()
+            .RequireApiKey(ApiKeyScopes.Predict)
+            .WithAudit(AuditOperation);
         v2.MapPost("/repository/index", (ModelCatalog catalog) => TypedResults.Ok(
             catalog.Models.Values.OrderBy(m => m.Name, StringComparer.Ordinal)
                 .SelectMany(m => m.Versions.Select(v => new RepositoryEntry(m.Name, v.Version, State(v.State), v.Reason ?? "")))
-                .ToList()));
+                .ToList()))
+            .RequireApiKey(ApiKeyScopes.Predict);
         return app;
     }
 
@@ -79,6 +94,12 @@ internal static class InferenceProtocolApi
             ["layout"] = input.Layout,
             ["notice"] = Notices.For(signature),
         };
+        if (served.Model.Graph.Rewrite is { } rewrite)
+        {
+            parameters["graph_rewrite"] = rewrite;
+            parameters["served_graph_sha256"] = served.Model.Graph.Sha256;
+        }
+
         if (signature.Provenance.Decoder is { } decoder)
         {
             parameters["decoder"] = decoder;
@@ -123,6 +144,8 @@ internal static class InferenceProtocolApi
 
         using var lease = resolution.Lease;
         var target = lease.Version;
+        var audit = AuditScope.Of(context);
+        audit?.Target = target;
         InferRequestBody body;
         try
         {
@@ -163,8 +186,15 @@ internal static class InferenceProtocolApi
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
-                // The client went away; its request left the queue without being computed.
-                return TypedResults.Empty;
+                // The client went away; its request left the queue without being computed (499: client closed request).
+                return TypedResults.StatusCode(499);
+            }
+
+            // The record commits before the first byte of the answer, as for every audited route.
+            if (audit is not null && !await audit.CommitBeforeResponseAsync(context, StatusCodes.Status200OK))
+            {
+                return Error(response, StatusCodes.Status503ServiceUnavailable,
+                    "This request could not be recorded in the audit trail, so no result is returned. Retry in a few seconds.", TimeSpan.FromSeconds(5));
             }
 
             await InferResponseWriter.WriteAsync(response, body, target, result, admission.Priority, cancellationToken);

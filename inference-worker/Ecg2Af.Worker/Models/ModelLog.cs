@@ -3,8 +3,9 @@ namespace Ecg2Af.Worker.Models;
 internal static partial class ModelLog
 {
     [LoggerMessage(EventId = 100, Level = LogLevel.Information,
-        Message = "Model {Name}/{Version} serving: weights {Weights}, execution provider {Provider}, {Sessions} session(s), sha256 {Sha256}, loaded and checked in {LoadMs} ms")]
-    public static partial void ModelLoaded(this ILogger logger, string name, string version, string weights, string provider, int sessions, string sha256, long loadMs);
+        Message = "Model {Name}/{Version} serving: weights {Weights}, execution provider {Provider}, {Sessions} session(s), sha256 {Sha256}, served graph {Graph} (sha256 {GraphSha256}), loaded and checked in {LoadMs} ms")]
+    public static partial void ModelLoaded(this ILogger logger, string name, string version, string weights, string provider, int sessions, string sha256,
+        string graph, string graphSha256, long loadMs);
 
     [LoggerMessage(EventId = 101, Level = LogLevel.Warning, Message = "Model {Name}/{Version} runs on the CPU: {Reason}")]
     public static partial void CudaFallback(this ILogger logger, string name, string version, string reason);

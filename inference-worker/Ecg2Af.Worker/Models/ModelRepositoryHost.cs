@@ -65,7 +65,7 @@ internal sealed class RepositoryEventLog(ILogger<ModelCatalog> logger) : IReposi
 
         ServingMetrics.VersionLoaded(version);
         logger.ModelLoaded(version.ModelName, version.ModelVersion, version.Signature.Provenance.Weights, version.ExecutionProvider,
-            version.Sessions, version.Model.OnnxSha256, (long)version.LoadTime.TotalMilliseconds);
+            version.Sessions, version.Model.OnnxSha256, version.Model.Graph.Describe(), version.Model.Graph.Sha256, (long)version.LoadTime.TotalMilliseconds);
         if (version.Model.Runner.FallbackReason is { } reason)
         {
             logger.CudaFallback(version.ModelName, version.ModelVersion, reason);

@@ -24,6 +24,11 @@ internal static class ModelServingExtensions
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<SchedulerOptions>, ThreadBudgetValidation>();
 
+        // Serving:InferenceLoops 0 is the automatic layout from the cores this process may use (DOTNET_PROCESSOR_COUNT,
+        // which the AppHost sets to each worker's share of the machine).
+        builder.Services.AddOptions<SchedulerOptions>().PostConfigure<IOptions<ModelRepositoryOptions>>((options, model) =>
+            options.InferenceLoops = ThreadBudget.Loops(model.Value.Runtime, options.InferenceLoops, Environment.ProcessorCount));
+
         // Shutdown waits for the drain (and the readiness delay) before the host gives up.
         var serving = builder.Configuration.GetSection(SchedulerOptions.Section).Get<SchedulerOptions>() ?? new SchedulerOptions();
         builder.Services.Configure<HostOptions>(o =>
@@ -45,6 +50,8 @@ internal static class ModelServingExtensions
         builder.Services.AddSingleton<ModelRepositoryHost>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ModelRepositoryHost>());
         builder.Services.AddHostedService<ServingHost>();
+        builder.Services.AddSingleton<WarmUpHost>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<WarmUpHost>());
         builder.Services.AddHealthChecks().AddCheck<ModelReadyHealthCheck>("model", tags: [ServiceDefaults.ReadyTag]);
         return builder;
     }

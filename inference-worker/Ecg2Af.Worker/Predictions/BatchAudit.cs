@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Ecg2Af.Audit;
 using Ecg2Af.Inference.Batch;
 using Ecg2Af.Worker.Audit;
+using Ecg2Af.Worker.Security;
 
 namespace Ecg2Af.Worker.Predictions;
 
@@ -16,14 +17,15 @@ internal sealed class BatchAudit(AuditWriter writer, ClientAddress clientAddress
     public const string Operation = "predict-batch";
 
     /// <summary>What every record of one request shares.</summary>
-    public sealed record Context(DateTimeOffset Time, string? ClientIp, string? Name, string? Email, string? Worker);
+    public sealed record Context(DateTimeOffset Time, string? ClientIp, string? Name, string? Email, string? Worker, string? KeyId);
 
     public Context For(HttpContext http, DateTimeOffset time, string? name, string? email) => new(
         AuditRecord.StoreTime(time),
         clientAddress.Resolve(http.Connection.RemoteIpAddress, http.Request.Headers["X-Forwarded-For"])?.ToString(),
         AuditWriter.Clip(name),
         AuditWriter.Clip(email),
-        http.Response.Headers[WorkerIdentity.Header].ToString() is { Length: > 0 } worker ? worker : null);
+        http.Response.Headers[WorkerIdentity.Header].ToString() is { Length: > 0 } worker ? worker : null,
+        Caller.KeyIdOf(http));
 
     /// <summary>Commits the record of one ECG; returns the item to send (a 503 in its place when the commit failed).</summary>
     public async ValueTask<BatchItem> RecordAsync(Context context, BatchItem item)
@@ -49,6 +51,7 @@ internal sealed class BatchAudit(AuditWriter writer, ClientAddress clientAddress
             StatusCode = item.Status,
             LatencyMs = item.LatencyMs,
             Worker = context.Worker,
+            KeyId = context.KeyId,
         };
         if (await writer.CommitAsync(record) || !writer.RequireCommit)
         {
@@ -76,5 +79,6 @@ internal sealed class BatchAudit(AuditWriter writer, ClientAddress clientAddress
             Error = AuditWriter.Error(title, detail, errors),
             LatencyMs = Math.Round(Stopwatch.GetElapsedTime(started).TotalMilliseconds, 3),
             Worker = context.Worker,
+            KeyId = context.KeyId,
         });
 }

@@ -2,6 +2,8 @@ using System.Diagnostics;
 using Ecg2Af.Inference.Batch;
 using Ecg2Af.Inference.Repository;
 using Ecg2Af.Inference.Serving;
+using Ecg2Af.Security;
+using Ecg2Af.Worker.Security;
 using Ecg2Af.Worker.Serving;
 using Ecg2Af.Worker.Uploads;
 using Microsoft.Extensions.Options;
@@ -23,7 +25,8 @@ internal static class BatchPredictionsApi
     {
         app.MapPost("/api/v1/predictions:batch", BatchAsync)
             .DisableAntiforgery()
-            .WithName("PredictBatch");
+            .WithName("PredictBatch")
+            .RequireApiKey(ApiKeyScopes.Predict);
         return app;
     }
 

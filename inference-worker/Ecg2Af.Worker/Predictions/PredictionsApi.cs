@@ -4,6 +4,8 @@ using Ecg2Af.Inference.Repository;
 using Ecg2Af.Inference.Scoring;
 using Ecg2Af.Inference.Serving;
 using Ecg2Af.Worker.Audit;
+using Ecg2Af.Security;
+using Ecg2Af.Worker.Security;
 using Ecg2Af.Worker.Serving;
 using Ecg2Af.Worker.Uploads;
 using Microsoft.Extensions.Options;
@@ -18,6 +20,7 @@ internal static class PredictionsApi
         app.MapPost("/api/v1/predictions", PredictAsync)
             .DisableAntiforgery()
             .WithName("Predict")
+            .AcceptApiKey(ApiKeyScopes.Predict)
             .WithAudit();
         return app;
     }

@@ -1,6 +1,9 @@
 using Ecg2Af.Ecg;
 using Ecg2Af.Inference.Repository;
 using Ecg2Af.Inference.Scoring;
+using Ecg2Af.Security;
+using Ecg2Af.Worker.Audit;
+using Ecg2Af.Worker.Security;
 using Ecg2Af.Worker.Serving;
 using Ecg2Af.Worker.Uploads;
 using Microsoft.Extensions.Options;
@@ -18,7 +21,9 @@ internal static class PreprocessApi
     {
         app.MapPost("/api/v1/ecg:preprocess", PreprocessAsync)
             .DisableAntiforgery()
-            .WithName("Preprocess");
+            .WithName("Preprocess")
+            .RequireApiKey(ApiKeyScopes.Predict)
+            .WithAudit("preprocess");
         return app;
     }
 
@@ -41,7 +46,9 @@ internal static class PreprocessApi
         {
             if (stage == "mv")
             {
-                return TypedResults.Ok(MillivoltView.From(EcgReader.Read(upload.Files, upload.ReadOptions)));
+                var recording = EcgReader.Read(upload.Files, upload.ReadOptions);
+                AuditScope.Of(request.HttpContext)?.Format = recording.Format;
+                return TypedResults.Ok(MillivoltView.From(recording));
             }
 
             var (status, served, message) = models.Resolve(
@@ -52,8 +59,10 @@ internal static class PreprocessApi
             }
 
             var model = served.Model;
+            AuditScope.Of(request.HttpContext)?.Target = served;
 
             var input = ScoringPipeline.Prepare(upload.Files, upload.ReadOptions, model.Signature);
+            AuditScope.Of(request.HttpContext)?.Format = input.Recording.Format;
             return TypedResults.Ok(ModelInputView.From(model.Signature, input));
         }
         catch (EcgFormatException e)

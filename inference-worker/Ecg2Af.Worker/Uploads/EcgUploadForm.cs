@@ -5,7 +5,7 @@ namespace Ecg2Af.Worker.Uploads;
 
 /// <summary>
 /// The ECG part of a multipart upload: the files in the <c>ecg</c> field and the optional reading hints
-/// (<c>sample_rate_hz</c>, <c>units</c>, <c>acquisition</c>). Shared by every endpoint that takes an ECG.
+/// (<c>sample_rate_hz</c>, <c>units</c>, <c>acquisition</c>, <c>allow_flat_leads</c>). Shared by every endpoint that takes an ECG.
 /// </summary>
 internal sealed record EcgUploadForm(IFormCollection Form, IReadOnlyList<EcgFile> Files, EcgReadOptions ReadOptions)
 {
@@ -87,6 +87,18 @@ internal sealed record EcgUploadForm(IFormCollection Form, IReadOnlyList<EcgFile
             else
             {
                 errors["units"] = ["units must be mV, uV or V."];
+            }
+        }
+
+        if (Value(request, form, "allow_flat_leads") is { } allowFlat)
+        {
+            if (bool.TryParse(allowFlat, out var allow))
+            {
+                options = options with { AllowFlatLeads = allow };
+            }
+            else
+            {
+                errors["allow_flat_leads"] = ["allow_flat_leads must be true or false."];
             }
         }
 

@@ -81,6 +81,13 @@ internal sealed record Round
     public double RawBest => Math.Max(Math.Max(Raw1, RawBatch), 1e-9);
 
     public TimeSpan RawBestCpu => Raw1Cpu < RawBatchCpu ? Raw1Cpu : RawBatchCpu;
+
+    /// <summary>The 1-D graph as stored (no 2-D rewrite), same layout, at batch 1 and at the ceiling batch.</summary>
+    public double Raw1D1 { get; init; }
+
+    public double Raw1DBatch { get; init; }
+
+    public double Raw1DBest => Math.Max(Math.Max(Raw1D1, Raw1DBatch), 1e-9);
 }
 
 internal sealed record BenchSettings(
@@ -121,14 +128,22 @@ internal static class BenchRun
                 await PrepareAsync(payloads, settings, cluster.GatewayUrl, cancellationToken);
                 var version = Ceiling.ServedVersion(repository);
                 using var ceiling = new Ceiling(version);
+                using var ceiling1D = new Ceiling(version, conv1DAs2D: false);
                 macs = ceiling.MacsPerEcg;
-                md.AppendLine(C, $"- Model: {Path.GetFileName(Path.GetDirectoryName(version))}/{Path.GetFileName(version)}, {macs / 1e9:0.###} GMAC per ECG, execution provider {ceiling.Provider}; worker defaults (max batch 16, one inference loop)");
+                md.AppendLine(C, $"- Raw ONNX Runtime: {ceiling.Layout}; against {ceiling1D.Layout}");
+                md.AppendLine(C, $"- Model: {Path.GetFileName(Path.GetDirectoryName(version))}/{Path.GetFileName(version)}, {macs / 1e9:0.###} GMAC per ECG, execution provider {ceiling.Provider}; worker defaults (max batch 16, the automatic thread layout)");
                 for (var round = 1; round <= settings.Rounds; round++)
                 {
                     log.WriteLine(string.Create(C, $"round {round}: raw ONNX Runtime in-process..."));
                     var raw1 = ceiling.Measure(1, settings.Phase / 2);
                     var rawBatch = ceiling.Measure(settings.CeilingBatch, settings.Phase / 2);
-                    var r = new Round { Raw1 = raw1.EcgsPerSecond, RawBatch = rawBatch.EcgsPerSecond, Raw1Cpu = raw1.CpuPerEcg, RawBatchCpu = rawBatch.CpuPerEcg };
+                    var raw1D1 = ceiling1D.Measure(1, settings.Phase / 4);
+                    var raw1DBatch = ceiling1D.Measure(settings.CeilingBatch, settings.Phase / 4);
+                    var r = new Round
+                    {
+                        Raw1 = raw1.EcgsPerSecond, RawBatch = rawBatch.EcgsPerSecond, Raw1Cpu = raw1.CpuPerEcg, RawBatchCpu = rawBatch.CpuPerEcg,
+                        Raw1D1 = raw1D1.EcgsPerSecond, Raw1DBatch = raw1DBatch.EcgsPerSecond,
+                    };
                     int[] processes = [cluster.Worker(0).ProcessId, cluster.Gateway.ProcessId];
                     foreach (var gatewayTurn in round % 2 == 0 ? new[] { true, false } : [false, true])
                     {
@@ -197,6 +212,8 @@ internal static class BenchRun
 
             md.AppendLine();
             md.AppendLine(C, $"Ratios (medians of the per-round ratios). Wall clock: worker direct ÷ raw best **{Median(rounds.Select(r => r.Direct / r.RawBest)):0.00}**, gateway ÷ raw best **{Median(rounds.Select(r => r.Gateway / r.RawBest)):0.00}**, gateway ÷ direct **{Median(rounds.Select(r => r.Gateway / Math.Max(r.Direct, 1e-9))):0.00}**. CPU-bound (throughput if CPU were the only limit): worker ÷ raw best **{Median(rounds.Select(r => r.RawBestCpu / r.DirectCpu)):0.00}**, gateway path ÷ raw best **{Median(rounds.Select(r => r.RawBestCpu / r.GatewayPathCpu)):0.00}**, gateway path ÷ direct **{Median(rounds.Select(r => r.DirectCpu / r.GatewayPathCpu)):0.00}**.");
+            md.AppendLine();
+            md.AppendLine(C, $"Served 2-D graph against the 1-D graph as stored (raw ONNX Runtime, same layout, ECGs/s per round, batch 1 / batch {settings.CeilingBatch}): {string.Join("; ", rounds.Select(r => string.Create(C, $"{r.Raw1:0.0}/{r.RawBatch:0.0} against {r.Raw1D1:0.0}/{r.Raw1DBatch:0.0}")))}. Best batch 2-D ÷ best batch 1-D, median of the rounds: **{Median(rounds.Select(r => r.RawBest / r.Raw1DBest)):0.00}**.");
             md.AppendLine();
             md.AppendLine(C, $"GFLOP/s = ECGs/s × 2 × {macs / 1e9:0.###} GMAC. Peak FP32 assumed: {Environment.ProcessorCount} cores × {MachineInfo.CpuMhz():0} MHz (the clock the system reports; boost may be higher) × {settings.FlopsPerCycle:0} FLOP/cycle = {peak / 1e9:0} GFLOP/s.");
             md.AppendLine();
@@ -335,7 +352,7 @@ internal static class BenchRun
     {
         if (settings.Request == "oip-binary" && !payloads.HasTensor)
         {
-            using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
+            using var client = ClientPool.Authorize(new HttpClient { Timeout = TimeSpan.FromSeconds(60) }, SelfHost.Key.Key);
             await payloads.LoadTensorAsync(client, gateway, cancellationToken);
         }
     }
@@ -352,7 +369,7 @@ internal static class BenchRun
         Uri target, Payloads payloads, BenchSettings settings, int users, int clients, int[] processIds, CancellationToken cancellationToken)
     {
         var bounds = new RunBounds { MaxDuration = settings.Phase + TimeSpan.FromMinutes(2), RequestTimeout = TimeSpan.FromMinutes(1) };
-        using var pool = new ClientPool(clients, bounds.RequestTimeout, users);
+        using var pool = new ClientPool(clients, bounds.RequestTimeout, users, SelfHost.Key.Key);
         var runner = new ScenarioRunner(pool, bounds);
         var scenario = new Scenario { Name = "bench", Steps = [Step(target, payloads, settings)], Load = [new KeepConstantPhase(users, TimeSpan.FromSeconds(3))] };
         await runner.RunAsync(scenario, cancellationToken);
@@ -365,7 +382,7 @@ internal static class BenchRun
     private static async Task<StepReport> MeasureOpenAsync(Uri target, Payloads payloads, BenchSettings settings, double rate, CancellationToken cancellationToken)
     {
         var bounds = new RunBounds { MaxDuration = settings.Phase + TimeSpan.FromMinutes(3), RequestTimeout = TimeSpan.FromMinutes(2), MaxInFlight = 1024 };
-        using var pool = new ClientPool(200, bounds.RequestTimeout, 16);
+        using var pool = new ClientPool(200, bounds.RequestTimeout, 16, SelfHost.Key.Key);
         var runner = new ScenarioRunner(pool, bounds);
         var scenario = new Scenario { Name = "overload", Steps = [Step(target, payloads, settings)], Load = [new InjectPhase(rate, settings.Phase)] };
         var result = await runner.RunAsync(scenario, cancellationToken);

@@ -4,6 +4,7 @@ using Ecg2Af.LoadTests.Scenarios;
 using Ecg2Af.LoadTests.Targets;
 using Ecg2Af.LoadTests.Thresholds;
 using Ecg2Af.LocalCluster;
+using Ecg2Af.Security;
 
 namespace Ecg2Af.LoadTests.Commands;
 
@@ -45,6 +46,12 @@ public sealed record LoadRunOptions
     public string? Samples { get; init; }
 
     public string CommandLine { get; init; } = "";
+
+    /// <summary>
+    /// The API key to send (<c>--api-key</c>); null: <c>ECG2AF_API_KEY</c>, else <c>data/dev-api-key</c>. Self-host
+    /// uses the key of the cluster it starts.
+    /// </summary>
+    public string? ApiKey { get; init; }
 }
 
 /// <summary>
@@ -79,19 +86,25 @@ public static class LoadRun
         try
         {
             Uri target;
+            string? apiKey;
             if (options.SelfHost)
             {
                 output.WriteLine($"Self-hosting the gateway and {workers} worker(s) ({RepositoryLayout.Configuration} build)...");
                 cluster = await SelfHost.StartAsync(workers, options.ModelRepository, options.WorkerSettings, options.GatewaySettings, cancellationToken);
                 target = cluster.GatewayUrl;
+                apiKey = cluster.ApiKey.Key;
                 output.WriteLine($"Gateway at {target}; workers at {string.Join(", ", cluster.WorkerUrls)}");
             }
             else
             {
                 target = LoopbackTarget.Parse(options.Target);
+                apiKey = DevApiKey.Find(options.ApiKey, RootOrCurrent());
+                output.WriteLine(apiKey is null
+                    ? $"No API key (--api-key, {DevApiKey.EnvironmentVariable} or {DevApiKey.RelativePath}): routes that need one will answer 401."
+                    : "Sending an API key (Authorization: Bearer).");
             }
 
-            using var control = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
+            using var control = ClientPool.Authorize(new HttpClient { Timeout = TimeSpan.FromSeconds(60) }, apiKey);
             if (options.Scenarios.Any(ScenarioCatalog.NeedsTensor))
             {
                 await payloads.LoadTensorAsync(control, target, cancellationToken);
@@ -99,7 +112,7 @@ public static class LoadRun
 
             var info = new RunInfo(DateTimeOffset.UtcNow, MachineInfo.Commit(RootOrCurrent()), MachineInfo.CpuModel(), Environment.ProcessorCount,
                 MachineInfo.LoadAverage(), target.ToString(), options.SelfHost, options.SelfHost ? workers : null, clients, options.CommandLine);
-            using var pool = new ClientPool(clients, options.Bounds.RequestTimeout, connectionsPerClient: 64);
+            using var pool = new ClientPool(clients, options.Bounds.RequestTimeout, connectionsPerClient: 64, apiKey);
             var runner = new ScenarioRunner(pool, options.Bounds);
             var reports = new List<ScenarioReport>();
             foreach (var name in options.Scenarios)
@@ -144,6 +157,9 @@ public static class LoadRun
 /// <summary>Starts the real gateway and workers as child processes on loopback (LocalCluster), quiet and ready.</summary>
 public static class SelfHost
 {
+    /// <summary>The key every cluster this process starts accepts (predict and admin, no practical rate limit).</summary>
+    public static TestApiKey Key { get; } = TestApiKey.Create("load-tool", [ApiKeyScopes.Predict, ApiKeyScopes.Admin], permitsPerSecond: 100_000, burst: 100_000);
+
     public static Task<LocalCluster.LocalCluster> StartAsync(
         int workers, string? modelRepository, IReadOnlyDictionary<string, string> workerSettings, IReadOnlyDictionary<string, string> gatewaySettings,
         CancellationToken cancellationToken)
@@ -176,6 +192,7 @@ public static class SelfHost
 
         return LocalCluster.LocalCluster.StartAsync(new LocalClusterOptions
         {
+            ApiKey = Key,
             Workers = workers,
             ModelRepository = modelRepository is null ? null : Path.GetFullPath(modelRepository),
             WorkerSettings = worker,

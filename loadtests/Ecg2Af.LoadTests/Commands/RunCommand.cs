@@ -36,11 +36,15 @@ internal static class RunCommand
         var samples = new Option<string?>("--samples") { Description = "ECG samples folder (default ../shared/ecg-samples)." };
         var seed = new Option<int>("--seed") { Description = "Seed of the step mix.", DefaultValueFactory = _ => 1 };
         var list = new Option<bool>("--list") { Description = "List the scenarios and exit." };
+        var apiKey = new Option<string?>("--api-key")
+        {
+            Description = $"API key to send (Authorization: Bearer). Default: {Ecg2Af.Security.DevApiKey.EnvironmentVariable}, else {Ecg2Af.Security.DevApiKey.RelativePath}. Self-host uses its own.",
+        };
 
         var root = new RootCommand("ecg2af-load: open- and closed-model load tests of the Ecg2Af gateway (loopback only), with NBomber-like reports and thresholds.")
         {
             scenario, target, selfHost, workers, modelRepository, workerSetting, gatewaySetting, clients, rate, rampFrom, users, duration,
-            maxRequests, maxDuration, maxInFlight, timeout, threshold, output, samples, seed, list,
+            maxRequests, maxDuration, maxInFlight, timeout, threshold, output, samples, seed, list, apiKey,
         };
         root.SetAction(async (parse, cancellationToken) =>
         {
@@ -85,6 +89,7 @@ internal static class RunCommand
                     ExtraThresholds = (parse.GetValue(threshold) ?? []).Select(Threshold.Parse).ToList(),
                     Output = parse.GetValue(output),
                     Samples = parse.GetValue(samples),
+                    ApiKey = parse.GetValue(apiKey),
                     CommandLine = "ecg2af-load " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
                 };
                 Validate(options);

@@ -62,7 +62,7 @@ internal static class WrkCheckCommand
         {
             var samplesFolder = parse.GetValue(samples) ?? Path.Combine(RepositoryLayout.Shared, "ecg-samples");
             var settings = new WrkCheckSettings(parse.GetValue(connections), TimeSpan.FromSeconds(parse.GetValue(duration)), parse.GetValue(rounds),
-                parse.GetValue(file)!, parse.GetValue(tolerance), samplesFolder);
+                parse.GetValue(file)!, parse.GetValue(tolerance), samplesFolder, Ecg2Af.Security.DevApiKey.Find(null, RepositoryLayout.Root));
             LocalCluster.LocalCluster? cluster = null;
             try
             {
@@ -71,6 +71,7 @@ internal static class WrkCheckCommand
                 {
                     cluster = await SelfHost.StartAsync(1, parse.GetValue(modelRepository), new Dictionary<string, string>(), new Dictionary<string, string>(), cancellationToken);
                     gateway = cluster.GatewayUrl;
+                    settings = settings with { ApiKey = cluster.ApiKey.Key };
                 }
                 else
                 {
@@ -105,7 +106,8 @@ internal static class WrkCheckCommand
     }
 }
 
-public sealed record WrkCheckSettings(int Connections, TimeSpan Duration, int Rounds, IReadOnlyList<string> Files, double Tolerance, string SamplesFolder);
+/// <summary>What wrk-check runs; <see cref="ApiKey"/> is sent by both wrk and the tool when set.</summary>
+public sealed record WrkCheckSettings(int Connections, TimeSpan Duration, int Rounds, IReadOnlyList<string> Files, double Tolerance, string SamplesFolder, string? ApiKey = null);
 
 public sealed record WrkCheckResult(IReadOnlyList<WrkResult> Wrk, IReadOnlyList<StepReport> Tool, double Ratio, bool Passed);
 
@@ -129,7 +131,7 @@ public static class WrkCheck
         var bounds = new RunBounds { MaxDuration = settings.Duration + TimeSpan.FromMinutes(2), RequestTimeout = TimeSpan.FromMinutes(1) };
 
         // One source address and as many connections as wrk opens, so both load the gateway the same way.
-        using var pool = new ClientPool(1, bounds.RequestTimeout, settings.Connections);
+        using var pool = new ClientPool(1, bounds.RequestTimeout, settings.Connections, settings.ApiKey);
         var runner = new ScenarioRunner(pool, bounds);
         await runner.RunAsync(scenario with { Load = [new KeepConstantPhase(settings.Connections, TimeSpan.FromSeconds(3))] }, cancellationToken);
 
@@ -173,6 +175,11 @@ public static class WrkCheck
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (settings.ApiKey is { } key)
+        {
+            info.Environment[Ecg2Af.Security.DevApiKey.EnvironmentVariable] = key; // the script sends it; not on the command line
+        }
+
         foreach (var argument in new[]
         {
             "-t1", $"-c{settings.Connections}", $"-d{Math.Max(1, (int)Math.Round(settings.Duration.TotalSeconds))}s", "--timeout", "60s",
