@@ -360,7 +360,7 @@ public abstract class AuditTrailTests<TFixture>(TFixture fixture)
             Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
         }
 
-        var erase = new Uri(Cluster.GatewayUrl, "/api/v1/audit:erase");
+        var erase = new Uri(Cluster.GatewayUrl, "/api/v1/audit/erasures");
         using (var noKey = await Client.PostAsync(erase, null))
         {
             Assert.Equal(HttpStatusCode.Unauthorized, noKey.StatusCode);

@@ -21,7 +21,7 @@ internal static class AuditApi
     public static IEndpointRouteBuilder MapAuditApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/api/v1/audit", QueryAsync).WithName("AuditQuery").RequireApiKey(ApiKeyScopes.Admin);
-        app.MapPost("/api/v1/audit:erase", EraseAsync).WithName("AuditErase").RequireApiKey(ApiKeyScopes.Admin);
+        app.MapPost("/api/v1/audit/erasures", EraseAsync).WithName("AuditErase").RequireApiKey(ApiKeyScopes.Admin);
         return app;
     }
 
@@ -88,7 +88,7 @@ internal static class AuditApi
     }
 
     /// <summary>
-    /// <c>POST /api/v1/audit:erase</c> (the same <c>admin</c> scope as the query): deletes every record of one email address (header <c>X-Audit-Email</c> or
+    /// <c>POST /api/v1/audit/erasures</c> (the same <c>admin</c> scope as the query): deletes every record of one email address (header <c>X-Audit-Email</c> or
     /// JSON body <c>{"email": "…"}</c>, never the URL) and records the erasure itself, without the address.
     /// Idempotent: a second call erases nothing and is recorded too.
     /// </summary>
