@@ -155,7 +155,7 @@ public sealed class KubernetesTests
         var policy = One(resources, "NetworkPolicy", "inference-worker");
         var workerPods = deployment["spec"]?["template"]?["metadata"]?["labels"].Obj("labels")!;
         Assert.True(Matches(policy["spec"]?["podSelector"]?["matchLabels"], workerPods));
-        var rule = Assert.Single(policy["spec"]?["ingress"].Items());
+        var rule = Assert.Single(policy["spec"]?["ingress"].Items()!);
         var sources = rule["from"].Items().Select(f => f["podSelector"]?["matchLabels"]?["app.kubernetes.io/name"].Text()).Order();
         Assert.Equal(["gateway", "prometheus"], sources);
     }
