@@ -216,4 +216,18 @@ public sealed class ComposeTests
 
         throw new InvalidOperationException($"{containerPath} is not bind-mounted");
     }
+
+    [Fact]
+    public void Scale_GrafanaAndAspireDashboard_HaveNoDefaultCredentialsAndNoOpenDashboard()
+    {
+        var compose = Compose.Scale;
+
+        // ${VAR:?message}: Compose refuses to start while the password is unset; there is no fallback value.
+        var password = compose.Environment("grafana")["GF_SECURITY_ADMIN_PASSWORD"]!;
+        Assert.Matches(@"^\$\{GRAFANA_ADMIN_PASSWORD:\?[^}]*\}$", password);
+
+        var dashboard = compose.Environment("aspire-dashboard");
+        Assert.Equal("BrowserToken", dashboard["DASHBOARD__FRONTEND__AUTHMODE"]);
+        Assert.All(compose.Services["aspire-dashboard"]["ports"].Items(), p => Assert.StartsWith("127.0.0.1:", p.Text(), StringComparison.Ordinal));
+    }
 }

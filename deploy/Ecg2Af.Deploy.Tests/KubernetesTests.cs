@@ -134,6 +134,32 @@ public sealed class KubernetesTests
         Assert.Null(baseWorker["resources"]?["limits"]?["nvidia.com/gpu"]);
     }
 
+    [Theory]
+    [MemberData(nameof(Overlays))]
+    public void Workers_AuditTrail_RequiresPostgresFromTheSecretAndTrustsOnlyTheGateway(string overlay)
+    {
+        var resources = Build(overlay);
+        var deployment = One(resources, "Deployment", "inference-worker");
+        var env = Assert.Single(Kustomize.Containers(deployment))["env"].Items().ToDictionary(e => e["name"].Text()!, e => e);
+
+        // No silent fallback to a SQLite file on an emptyDir: the worker refuses to start without PostgreSQL.
+        Assert.Equal("true", env["Audit__RequirePostgres"]["value"].Text());
+        var secret = env["Audit__PostgresConnectionString"]["valueFrom"]?["secretKeyRef"];
+        Assert.Equal("ecg2af-audit", secret?["name"].Text());
+        Assert.NotEqual("true", secret?["optional"].Text());
+        Assert.False(env.ContainsKey("Audit__SqlitePath"));
+
+        // X-Forwarded-For is believed from the pod network only because the NetworkPolicy lets only the gateway
+        // (and Prometheus) connect to the workers.
+        Assert.NotEqual("10.0.0.0/8", env["Audit__TrustedProxies__0"]["value"].Text());
+        var policy = One(resources, "NetworkPolicy", "inference-worker");
+        var workerPods = deployment["spec"]?["template"]?["metadata"]?["labels"].Obj("labels")!;
+        Assert.True(Matches(policy["spec"]?["podSelector"]?["matchLabels"], workerPods));
+        var rule = Assert.Single(policy["spec"]?["ingress"].Items()!);
+        var sources = rule["from"].Items().Select(f => f["podSelector"]?["matchLabels"]?["app.kubernetes.io/name"].Text()).Order();
+        Assert.Equal(["gateway", "prometheus"], sources);
+    }
+
     private static bool Matches(JsonNode? selector, JsonObject labels) =>
         selector is JsonObject s && s.Count > 0 && s.All(l => labels[l.Key].Text() == l.Value.Text());
 

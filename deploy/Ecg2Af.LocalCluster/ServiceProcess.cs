@@ -13,6 +13,7 @@ public sealed partial class ServiceProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _output = new();
     private readonly TaskCompletionSource<Uri> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<Uri> _listeningHttps = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private ServiceProcess(string name, Process process)
     {
@@ -26,6 +27,9 @@ public sealed partial class ServiceProcess : IAsyncDisposable
     public Uri Url { get; private set; } = null!;
 
     public int ProcessId => _process.Id;
+
+    /// <summary>The first <c>https://</c> address the service listens on, for a service given an HTTPS endpoint (Kestrel logs it next to the HTTP one).</summary>
+    public Task<Uri> HttpsUrlAsync(TimeSpan timeout) => _listeningHttps.Task.WaitAsync(timeout);
 
     public bool HasExited => _process.HasExited;
 
@@ -145,7 +149,8 @@ public sealed partial class ServiceProcess : IAsyncDisposable
         var match = ListeningLine().Match(line);
         if (match.Success)
         {
-            _listening.TrySetResult(new Uri(match.Groups[1].Value));
+            var address = new Uri(match.Groups[1].Value);
+            (address.Scheme == Uri.UriSchemeHttps ? _listeningHttps : _listening).TrySetResult(address);
         }
     }
 
@@ -161,6 +166,6 @@ public sealed partial class ServiceProcess : IAsyncDisposable
         }
     }
 
-    [GeneratedRegex(@"Now listening on: (http://[^\s]+)")]
+    [GeneratedRegex(@"Now listening on: (https?://[^\s]+)")]
     private static partial Regex ListeningLine();
 }

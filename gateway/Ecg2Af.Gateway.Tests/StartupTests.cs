@@ -37,6 +37,8 @@ public class StartupTests
     [InlineData("Gateway__Failover__ConnectTimeout", "00:00:00", "ConnectTimeout")]
     [InlineData("Gateway__RateLimit__TokenLimit", "0", "TokenLimit")]
     [InlineData("Gateway__PassiveHealth__FailureRateLimit", "1.5", "FailureRateLimit")]
+    [InlineData("Gateway__Tls__RedirectHttp", "true", "RedirectHttp")]
+    [InlineData("Gateway__Tls__HstsMaxAge", "00:00:00", "HstsMaxAge")]
     [InlineData("Security__ApiKeys__0__Hash", "sha256:not-hex", "Security:ApiKeys:0")]
     [InlineData("Gateway__RateLimit__KeyTokenLimit", "0", "KeyTokenLimit")]
     public async Task Start_InvalidSetting_ExitsNamingIt(string key, string value, string named)

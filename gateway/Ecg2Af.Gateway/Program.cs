@@ -3,18 +3,21 @@ using Ecg2Af.Gateway.Clients;
 using Ecg2Af.Gateway.Protection;
 using Ecg2Af.Gateway.Routing;
 using Ecg2Af.Gateway.Security;
+using Ecg2Af.Gateway.Tls;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
+builder.AddTls();
 builder.AddClientAddresses();
 builder.AddApiKeys();
 builder.AddProtection();
 builder.AddWorkerRouting();
 
 var app = builder.Build();
-// Order matters: the client address first (trusted proxies only), then routing, the API key check, rate limit
-// (per key, else per client IP) and deadline.
+// Order matters: security headers on every answer, HSTS and the HTTPS redirect, then the client address (trusted
+// proxies only), then routing, the API key check, rate limit (per key, else per client IP) and deadline.
 app.UseSecurityHeaders();
+app.UseTls();
 app.UseServiceDefaults();
 app.UseClientAddresses();
 app.UseWebForm();

@@ -17,4 +17,10 @@ public interface IAuditStore : IAsyncDisposable
 
     /// <summary>Records in time order (oldest first) matching the query.</summary>
     Task<IReadOnlyList<AuditRecord>> QueryAsync(AuditQuery query, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes the records from before <paramref name="cutoff"/> (retention); returns how many.</summary>
+    Task<int> DeleteOlderThanAsync(DateTimeOffset cutoff, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes every record of one email address (case-insensitive, as queries match); returns how many.</summary>
+    Task<int> EraseEmailAsync(string email, CancellationToken cancellationToken = default);
 }

@@ -72,6 +72,23 @@ public sealed class PostgresAuditStore : IAuditStore
         return records;
     }
 
+    public async Task<int> DeleteOlderThanAsync(DateTimeOffset cutoff, CancellationToken cancellationToken = default)
+    {
+        await _schema.EnsureAsync(cancellationToken);
+        await using var delete = _dataSource.CreateCommand($"DELETE FROM {AuditRows.Table} WHERE time_utc < @cutoff");
+        delete.Parameters.AddWithValue("@cutoff", AuditRecord.StoreTime(cutoff));
+        return await delete.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task<int> EraseEmailAsync(string email, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(email);
+        await _schema.EnsureAsync(cancellationToken);
+        await using var delete = _dataSource.CreateCommand($"DELETE FROM {AuditRows.Table} WHERE lower(email) = lower(@email)");
+        delete.Parameters.AddWithValue("@email", email);
+        return await delete.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _dataSource.DisposeAsync();

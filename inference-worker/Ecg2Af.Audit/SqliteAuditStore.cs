@@ -89,6 +89,15 @@ public sealed class SqliteAuditStore : IAuditStore
         return records;
     }
 
+    public Task<int> DeleteOlderThanAsync(DateTimeOffset cutoff, CancellationToken cancellationToken = default) =>
+        DeleteAsync("time_utc < @value", FormatTime(cutoff), cancellationToken);
+
+    public Task<int> EraseEmailAsync(string email, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(email);
+        return DeleteAsync("email = @value COLLATE NOCASE", email, cancellationToken);
+    }
+
     public ValueTask DisposeAsync()
     {
         using (var connection = new SqliteConnection(_connectionString))
@@ -98,6 +107,16 @@ public sealed class SqliteAuditStore : IAuditStore
 
         _schema.Dispose();
         return ValueTask.CompletedTask;
+    }
+
+    private async Task<int> DeleteAsync(string condition, string value, CancellationToken cancellationToken)
+    {
+        await _schema.EnsureAsync(cancellationToken);
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var delete = connection.CreateCommand();
+        delete.CommandText = $"DELETE FROM {AuditRows.Table} WHERE {condition}";
+        AuditRows.AddParameter(delete, "@value", value);
+        return await delete.ExecuteNonQueryAsync(cancellationToken);
     }
 
     private static string FormatTime(DateTimeOffset time) => AuditRecord.StoreTime(time).ToString(TimeFormat, CultureInfo.InvariantCulture);

@@ -11,6 +11,9 @@ namespace Ecg2Af.Worker.Tests.Audit;
 /// </summary>
 public abstract class AuditClusterFixture : IAsyncLifetime
 {
+    /// <summary>The workers' <c>Audit:RetentionDays</c>; their retention job runs every second.</summary>
+    public const int RetentionDays = 365;
+
     public LocalCluster.LocalCluster Cluster { get; private set; } = null!;
 
     public abstract string StoreKind { get; }
@@ -27,6 +30,8 @@ public abstract class AuditClusterFixture : IAsyncLifetime
         {
             ["Audit__BusyTimeout"] = "00:00:02",
             ["Audit__WriteTimeout"] = "00:00:10",
+            ["Audit__RetentionDays"] = RetentionDays.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Audit__RetentionInterval"] = "00:00:01",
         };
         Cluster = await LocalCluster.LocalCluster.StartAsync(new LocalClusterOptions { Workers = 2, WorkerSettings = settings });
     }

@@ -89,6 +89,8 @@ public sealed class AuditConfigurationTests : IDisposable
     [InlineData("Security:ApiKeys:0:Scopes:0", "everything", "everything")]
     [InlineData("Audit:PostgresConnectionString", "Host=localhost;Bogus Setting=1", "PostgresConnectionString")]
     [InlineData("Audit:TrustedProxies:0", "not-an-address", "TrustedProxies")]
+    [InlineData("Audit:RequirePostgres", "true", "RequirePostgres")]
+    [InlineData("Audit:RetentionDays", "0", "RetentionDays")]
     public async Task Startup_BadAuditSetting_RefusedByOptionsValidation(string key, string value, string named)
     {
         var valid = TestApiKey.Create("startup-check");

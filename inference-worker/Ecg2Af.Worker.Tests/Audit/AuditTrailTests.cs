@@ -280,7 +280,8 @@ public abstract class AuditTrailTests<TFixture>(TFixture fixture)
     public async Task Store_Query_FromInclusiveToExclusiveEmailIgnoresCaseOldestFirst()
     {
         var run = Guid.NewGuid().ToString("N")[..8];
-        var t0 = new DateTimeOffset(2001, 2, 3, 4, 5, 6, TimeSpan.Zero).AddTicks(1234560);
+        // Recent enough for the fixture's retention (Audit:RetentionDays); microseconds survive the round trip.
+        var t0 = AuditRecord.StoreTime(DateTimeOffset.UtcNow.AddDays(-2));
         await using var store = fixture.OpenStore();
         for (var i = 0; i < 4; i++)
         {
@@ -306,7 +307,127 @@ public abstract class AuditTrailTests<TFixture>(TFixture fixture)
         Assert.Equal(12, even[1].Files.Single().Size);
     }
 
-    private HttpRequestMessage AuditRequest(Uri uri, string? key = null, string? email = null, string? accept = null)
+    [Fact]
+    public async Task Retention_RecordsOlderThanRetentionDays_DeletedByTheWorkersAndCounted()
+    {
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var now = DateTimeOffset.UtcNow;
+        await using var store = fixture.OpenStore();
+        foreach (var (id, age) in new[] { ("expired", 400), ("kept", AuditClusterFixture.RetentionDays - 1) })
+        {
+            await store.WriteAsync(new AuditRecord
+            {
+                RequestId = $"{run}-{id}",
+                Time = now.AddDays(-age),
+                Operation = "predict",
+                Email = $"retention.{run}@example.org",
+                StatusCode = 200,
+                LatencyMs = 1,
+            });
+        }
+
+        // The workers' job runs every second (Audit:RetentionInterval in the fixture).
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        IReadOnlyList<AuditRecord> left;
+        do
+        {
+            await Task.Delay(200, cts.Token);
+            left = await store.QueryAsync(new AuditQuery(Email: $"retention.{run}@example.org"), cts.Token);
+        }
+        while (left.Count > 1);
+
+        Assert.Equal([$"{run}-kept"], left.Select(r => r.RequestId));
+        var deleted = 0.0;
+        foreach (var worker in Cluster.WorkerUrls)
+        {
+            deleted += MetricValue(await Client.GetStringAsync(new Uri(worker, "/metrics"), cts.Token),
+                $"ecg2af_audit_records_deleted_total{{store=\"{fixture.StoreKind}\",reason=\"retention\"}}");
+        }
+
+        Assert.True(deleted >= 1, $"retention deletions counted: {deleted}");
+    }
+
+    [Fact]
+    public async Task Erase_ByEmailInHeaderOrBody_DeletesOnlyThatPersonsRecordsAndRecordsTheErasureWithoutTheAddress()
+    {
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var email = $"erase.{run}@example.org";
+        var other = $"keep.{run}@example.org";
+        var since = DateTimeOffset.UtcNow.AddSeconds(-1);
+        foreach (var (person, input) in new[] { (email, 0), (email, 1), (other, 0) })
+        {
+            using var ok = await Client.PostAsync(GatewayPredictions, Upload(Inputs[input], $"Person {run}", person));
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        }
+
+        var erase = new Uri(Cluster.GatewayUrl, "/api/v1/audit/erasures");
+        using (var noKey = await Client.PostAsync(erase, null))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, noKey.StatusCode);
+        }
+
+        using (var inUrl = await Client.SendAsync(EraseRequest(new Uri(erase + "?email=" + Uri.EscapeDataString(email)))))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, inUrl.StatusCode);
+        }
+
+        using (var noEmail = await Client.SendAsync(EraseRequest(erase)))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, noEmail.StatusCode);
+        }
+
+        string erasureId;
+        using (var erased = await Client.SendAsync(EraseRequest(erase, header: email.ToUpperInvariant())))
+        {
+            Assert.Equal(HttpStatusCode.OK, erased.StatusCode);
+            using var body = JsonDocument.Parse(await erased.Content.ReadAsStringAsync());
+            Assert.Equal(2, body.RootElement.GetProperty("erased").GetInt32());
+            erasureId = body.RootElement.GetProperty("requestId").GetString()!;
+            Assert.DoesNotContain(email, await erased.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
+        }
+
+        // The same through the JSON body: nothing left to erase, and recorded too.
+        using (var again = await Client.SendAsync(EraseRequest(erase, json: email)))
+        {
+            Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+            using var body = JsonDocument.Parse(await again.Content.ReadAsStringAsync());
+            Assert.Equal(0, body.RootElement.GetProperty("erased").GetInt32());
+        }
+
+        await using var store = fixture.OpenStore();
+        Assert.Empty(await store.QueryAsync(new AuditQuery(Email: email)));
+        Assert.Single(await store.QueryAsync(new AuditQuery(Email: other)));
+        var erasure = Assert.Single(await store.QueryAsync(new AuditQuery(From: since, Limit: 100_000)), r => r.RequestId == erasureId);
+        Assert.Equal("audit-erase", erasure.Operation);
+        Assert.Null(erasure.Email);
+        Assert.Null(erasure.Name);
+        Assert.Equal(Cluster.ApiKey.Id, erasure.KeyId);
+        Assert.Equal("{\"erased\":2}", erasure.Result);
+    }
+
+    private HttpRequestMessage EraseRequest(Uri uri, string? header = null, string? json = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, uri);
+        request.Headers.Add("X-Api-Key", Cluster.ApiKey.Key);
+        if (header is not null)
+        {
+            request.Headers.Add("X-Audit-Email", header);
+        }
+
+        if (json is not null)
+        {
+            request.Content = new StringContent(JsonSerializer.Serialize(new { email = json }), Encoding.UTF8, "application/json");
+        }
+
+        return request;
+    }
+
+    /// <summary>The value of one series in Prometheus text, 0 when absent.</summary>
+    private static double MetricValue(string text, string series) =>
+        text.Split('\n').Where(l => l.StartsWith(series + " ", StringComparison.Ordinal))
+            .Select(l => double.Parse(l[(series.Length + 1)..].Split(' ')[0], CultureInfo.InvariantCulture)).FirstOrDefault();
+
+        private HttpRequestMessage AuditRequest(Uri uri, string? key = null, string? email = null, string? accept = null)
     {
         var request = new HttpRequestMessage(HttpMethod.Get, uri);
         request.Headers.Add("X-Api-Key", key ?? Cluster.ApiKey.Key);

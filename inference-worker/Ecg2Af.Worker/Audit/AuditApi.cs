@@ -21,6 +21,7 @@ internal static class AuditApi
     public static IEndpointRouteBuilder MapAuditApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/api/v1/audit", QueryAsync).WithName("AuditQuery").RequireApiKey(ApiKeyScopes.Admin);
+        app.MapPost("/api/v1/audit/erasures", EraseAsync).WithName("AuditErase").RequireApiKey(ApiKeyScopes.Admin);
         return app;
     }
 
@@ -86,6 +87,77 @@ internal static class AuditApi
         return TypedResults.Ok(new AuditPage(page.Count, truncated, page.Select(AuditEntry.From).ToList()));
     }
 
+    /// <summary>
+    /// <c>POST /api/v1/audit/erasures</c> (the same <c>admin</c> scope as the query): deletes every record of one email address (header <c>X-Audit-Email</c> or
+    /// JSON body <c>{"email": "…"}</c>, never the URL) and records the erasure itself, without the address.
+    /// Idempotent: a second call erases nothing and is recorded too.
+    /// </summary>
+    private static async Task<IResult> EraseAsync(
+        HttpContext http, IAuditStore store, IOptions<AuditOptions> options, ClientAddress clientAddress, TimeProvider time,
+        ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        var logger = loggers.CreateLogger(typeof(AuditApi));
+        http.Response.Headers.CacheControl = "no-store";
+        var started = time.GetTimestamp();
+        if (http.Request.Query.ContainsKey("email"))
+        {
+            return TypedResults.ValidationProblem(
+                new Dictionary<string, string[]> { ["email"] = [$"Send the address in the {EmailHeader} header or the JSON body, not in the URL (URLs end up in proxy and access logs)."] },
+                title: "The erasure request is invalid");
+        }
+
+        var email = http.Request.Headers[EmailHeader].ToString().Trim();
+        if (email.Length == 0 && http.Request.HasJsonContentType())
+        {
+            try
+            {
+                var body = await http.Request.ReadFromJsonAsync<EraseRequest>(cancellationToken);
+                email = body?.Email?.Trim() ?? string.Empty;
+            }
+            catch (JsonException)
+            {
+                return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "The erasure request is invalid",
+                    detail: "The body is not JSON of the form {\"email\": \"…\"}.");
+            }
+        }
+
+        if (email.Length == 0)
+        {
+            return TypedResults.ValidationProblem(
+                new Dictionary<string, string[]> { ["email"] = [$"Name the address to erase in the {EmailHeader} header or as {{\"email\": \"…\"}} in a JSON body."] },
+                title: "The erasure request is invalid");
+        }
+
+        var requestId = Guid.NewGuid().ToString("N");
+        int erased;
+        try
+        {
+            erased = await store.EraseEmailAsync(email, cancellationToken);
+            AuditTelemetry.RecordsDeleted(store.Kind, "erasure", erased);
+            logger.Erased(requestId, erased, store.Kind);
+            await store.WriteAsync(new AuditRecord
+            {
+                RequestId = requestId,
+                Time = time.GetUtcNow(),
+                Operation = "audit-erase",
+                ClientIp = clientAddress.Resolve(http.Connection.RemoteIpAddress, http.Request.Headers["X-Forwarded-For"])?.ToString(),
+                Result = JsonSerializer.Serialize(new { erased }),
+                StatusCode = StatusCodes.Status200OK,
+                LatencyMs = time.GetElapsedTime(started).TotalMilliseconds,
+                KeyId = Caller.KeyIdOf(http),
+            }, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            logger.QueryFailed(store.Kind, e.GetType().Name, e.Message);
+            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Audit store unavailable",
+                detail: "The erasure could not be completed and recorded. Retry shortly (erasing again is safe).");
+        }
+
+        http.Response.Headers["X-Ecg2Af-Audit-Id"] = requestId;
+        return TypedResults.Ok(new EraseResult(requestId, erased));
+    }
+
     private static DateTimeOffset? Time(string? text, string field, Dictionary<string, string[]> errors)
     {
         if (string.IsNullOrWhiteSpace(text))
@@ -102,6 +174,10 @@ internal static class AuditApi
         return null;
     }
 }
+
+internal sealed record EraseRequest(string? Email);
+
+internal sealed record EraseResult(string RequestId, int Erased);
 
 internal sealed record AuditPage(int Count, bool Truncated, IReadOnlyList<AuditEntry> Records);
 

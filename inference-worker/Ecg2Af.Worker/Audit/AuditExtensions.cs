@@ -1,4 +1,5 @@
 using Ecg2Af.Audit;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace Ecg2Af.Worker.Audit;
@@ -29,6 +30,8 @@ internal static class AuditExtensions
         builder.Services.AddSingleton(sp => new ClientAddress(sp.GetRequiredService<IOptions<AuditOptions>>().Value.TrustedProxies));
         builder.Services.AddSingleton<AuditWriter>();
         builder.Services.AddSingleton<PredictionAuditFilter>();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddHostedService<AuditRetention>();
         return builder;
     }
 

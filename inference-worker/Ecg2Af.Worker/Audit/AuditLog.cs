@@ -16,4 +16,13 @@ internal static partial class AuditLog
 
     [LoggerMessage(EventId = 703, Level = LogLevel.Warning, Message = "Audit query failed on {Store} ({ErrorType}: {ErrorMessage})")]
     public static partial void QueryFailed(this ILogger logger, string store, string errorType, string errorMessage);
+
+    [LoggerMessage(EventId = 705, Level = LogLevel.Information, Message = "Audit retention: deleted {Count} records from before {Cutoff:O} on {Store}")]
+    public static partial void RetentionDeleted(this ILogger logger, int count, DateTimeOffset cutoff, string store);
+
+    [LoggerMessage(EventId = 706, Level = LogLevel.Warning, Message = "Audit retention failed on {Store} ({ErrorType}: {ErrorMessage}); retrying at the next run")]
+    public static partial void RetentionFailed(this ILogger logger, string store, string errorType, string errorMessage);
+
+    [LoggerMessage(EventId = 707, Level = LogLevel.Information, Message = "Audit erasure {RequestId}: deleted {Count} records of one email address on {Store}")]
+    public static partial void Erased(this ILogger logger, string requestId, int count, string store);
 }

@@ -19,6 +19,13 @@ public sealed class AuditOptions : IValidatableObject
     /// <summary>PostgreSQL (Npgsql) connection string; when set, records go to PostgreSQL instead of SQLite.</summary>
     public string? PostgresConnectionString { get; set; }
 
+    /// <summary>
+    /// True: the worker refuses to start unless <see cref="PostgresConnectionString"/> is set, so a deployment whose
+    /// database secret is missing fails loudly instead of auditing to a local SQLite file that dies with the pod
+    /// (the Kubernetes manifests set it). Default false.
+    /// </summary>
+    public bool RequirePostgres { get; set; }
+
     /// <summary>How long a SQLite write waits for another process holding the write lock.</summary>
     [Range(typeof(TimeSpan), "00:00:00.050", "00:05:00")]
     public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(5);
@@ -45,6 +52,17 @@ public sealed class AuditOptions : IValidatableObject
     /// </summary>
     public string[] TrustedProxies { get; set; } = [];
 
+    /// <summary>
+    /// Records older than this many days are deleted by a background job (every <see cref="RetentionInterval"/>,
+    /// and once at start-up). Unset (default): records are kept until erased. 1 to 36,500.
+    /// </summary>
+    [Range(1, 36_500)]
+    public int? RetentionDays { get; set; }
+
+    /// <summary>How often the retention job runs. 1 s to 1 day, default 1 h.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan RetentionInterval { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>Most records one audit query returns.</summary>
     [Range(1, 1_000_000)]
     public int MaxQueryRecords { get; set; } = 10_000;
@@ -58,6 +76,11 @@ public sealed class AuditOptions : IValidatableObject
             yield return new ValidationResult(
                 "Audit:AdminApiKey is no longer used: create a key with the admin scope (ecg2af keys create --id NAME --scopes admin) and add it to Security:ApiKeys.",
                 [nameof(AdminApiKey)]);
+        }
+
+        if (RequirePostgres && !UsesPostgres)
+        {
+            yield return new ValidationResult("Audit:RequirePostgres is true but Audit:PostgresConnectionString is not set (the records would go to a local SQLite file).", [nameof(PostgresConnectionString)]);
         }
 
         if (UsesPostgres && !IsConnectionString(PostgresConnectionString!))

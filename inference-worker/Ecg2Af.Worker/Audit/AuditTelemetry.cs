@@ -21,6 +21,12 @@ internal sealed class AuditTelemetry
         "ecg2af_audit_write_seconds", "Time to commit one audit record.",
         new HistogramConfiguration { LabelNames = ["store"], Buckets = Histogram.ExponentialBuckets(0.0005, 2, 14) });
 
+    private static readonly Counter Deleted = Metrics.CreateCounter(
+        "ecg2af_audit_records_deleted_total", "Audit records deleted, by store and reason (retention, erasure).",
+        new CounterConfiguration { LabelNames = ["store", "reason"] });
+
+    public static void RecordsDeleted(string store, string reason, int count) => Deleted.WithLabels(store, reason).Inc(count);
+
     public static Activity? StartWrite(string store, string requestId)
     {
         var activity = Source.StartActivity("audit.write");
