@@ -382,7 +382,7 @@ public abstract class AuditTrailTests<TFixture>(TFixture fixture)
             Assert.Equal(HttpStatusCode.OK, erased.StatusCode);
             using var body = JsonDocument.Parse(await erased.Content.ReadAsStringAsync());
             Assert.Equal(2, body.RootElement.GetProperty("erased").GetInt32());
-            erasureId = body.RootElement.GetProperty("requestId").GetString()!;
+            erasureId = body.RootElement.GetProperty("request_id").GetString()!;
             Assert.DoesNotContain(email, await erased.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
         }
 
