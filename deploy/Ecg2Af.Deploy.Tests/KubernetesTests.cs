@@ -24,12 +24,13 @@ public sealed class KubernetesTests
     {
         var resources = Build(overlay);
         Assert.Equal(
-            ["Deployment/gateway", "Deployment/inference-worker", "HorizontalPodAutoscaler/inference-worker",
+            ["Deployment/gateway", "Deployment/inference-worker", "HorizontalPodAutoscaler/inference-worker", "NetworkPolicy/inference-worker",
              "PodDisruptionBudget/inference-worker", "Service/gateway", "Service/inference-worker"],
             resources.Select(r => $"{r["kind"].Text()}/{r["metadata"]?["name"].Text()}").Order());
         var apiVersions = new Dictionary<string, string>
         {
             ["Deployment"] = "apps/v1", ["Service"] = "v1", ["PodDisruptionBudget"] = "policy/v1", ["HorizontalPodAutoscaler"] = "autoscaling/v2",
+            ["NetworkPolicy"] = "networking.k8s.io/v1",
         };
         Assert.All(resources, r => Assert.Equal(apiVersions[r["kind"].Text()!], r["apiVersion"].Text()));
         Assert.All(resources, r => Assert.Equal("ecg2af", r["metadata"]?["labels"]?["app.kubernetes.io/part-of"].Text()));

@@ -101,14 +101,19 @@ internal static class ServiceDefaults
             .WithTracing(tracing =>
             {
                 tracing.AddSource(InferenceTelemetry.SourceName, AuditTelemetry.SourceName)
-                    .AddAspNetCoreInstrumentation(o => o.Filter = context => !IsInfrastructure(context.Request.Path))
-                    .AddHttpClientInstrumentation();
+                    .AddAspNetCoreInstrumentation(o => o.Filter = context =>
+                        !IsInfrastructure(context.Request.Path) && !IsWarmUp(context.Request.Headers[Ecg2Af.Security.ApiKeyCredentials.KeyIdHeader]))
+                    .AddHttpClientInstrumentation(o => o.FilterHttpRequestMessage = request =>
+                        !(request.Headers.TryGetValues(Ecg2Af.Security.ApiKeyCredentials.KeyIdHeader, out var ids) && ids.Any(IsWarmUp)));
                 if (!string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
                 {
                     tracing.AddOtlpExporter();
                 }
             });
     }
+
+    // The worker's own warm-up requests (to itself, before readiness) are not traffic: no traces for them.
+    private static bool IsWarmUp(string? keyId) => keyId == Models.WarmUpHost.WarmUpKeyId;
 
     private static bool IsInfrastructure(PathString path) =>
         path.StartsWithSegments("/health") || path.StartsWithSegments("/metrics") || path.StartsWithSegments("/v2/health");

@@ -55,7 +55,10 @@ public class PredictionThroughGatewayTests(ClusterFixture fixture)
         Assert.Equal("stand-in", model.GetProperty("weights").GetString());
         // The provider the answering worker's own metadata reports, and the one this host can run.
         var worker = fixture.Cluster.WorkerUrls[int.Parse(response.Headers.GetValues("X-Ecg2Af-Worker").Single()["worker-".Length..], System.Globalization.CultureInfo.InvariantCulture)];
-        using var metadata = JsonDocument.Parse(await Client.GetStringAsync(new Uri(worker, "/v2/models/ecg2af")));
+        using var metadataRequest = fixture.Cluster.ApiKey.Authorize(new HttpRequestMessage(HttpMethod.Get, new Uri(worker, "/v2/models/ecg2af")));
+        using var metadataResponse = await Client.SendAsync(metadataRequest);
+        metadataResponse.EnsureSuccessStatusCode();
+        using var metadata = JsonDocument.Parse(await metadataResponse.Content.ReadAsStringAsync());
         Assert.Equal(metadata.RootElement.GetProperty("parameters").GetProperty("execution_provider").GetString(), model.GetProperty("execution_provider").GetString());
         Assert.Equal(HostCapability.ExpectedProvider, model.GetProperty("execution_provider").GetString());
         Assert.Equal(64, model.GetProperty("sha256").GetString()!.Length);

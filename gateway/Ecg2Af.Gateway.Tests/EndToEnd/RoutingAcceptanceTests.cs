@@ -54,7 +54,7 @@ public class RoutingAcceptanceTests(ClusterFixture fixture, ITestOutputHelper ou
             ["Gateway__ClientAddress__TrustedProxies__0"] = proxyAddress.ToString(),
         });
         await fixture.WaitUntilAllAvailableAsync(gateway.Url);
-        using var proxy = LoopbackClients.Create(proxyAddress);
+        using var proxy = fixture.Cluster.ApiKey.Authorize(LoopbackClients.Create(proxyAddress));
 
         // The trusted proxy speaks for a and for b, with either header.
         Assert.Equal(homes[a], await WorkerAsync(proxy, gateway.Url, ("X-Forwarded-For", $"192.0.2.1, {LoopbackClients.Address(a)}")));

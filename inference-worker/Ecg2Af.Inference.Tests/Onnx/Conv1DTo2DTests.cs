@@ -27,7 +27,7 @@ public sealed class Conv1DTo2DTests(ITestOutputHelper output) : IDisposable
         var version = Path.Combine(_directory.FullName, "ecg2af", "1");
         var signature = StandInModel.Write(version);
         var batch = RealEcgs(signature,
-            ["muse-xml", "muse-sinus.xml"], ["wfdb", "muse-af.hea"], ["wfdb-challenge-mat", "JS00001.hea"], ["edf", "0000050.ECG.edf"]);
+            ["muse-xml", "muse-sinus.xml"], ["wfdb", "muse-af.hea"], ["wfdb-challenge-mat", "JS00001.hea"], ["hl7-aecg", "Example_aECG.xml"]);
 
         var graph = AssertSameOutputs(version, batch, 4);
 

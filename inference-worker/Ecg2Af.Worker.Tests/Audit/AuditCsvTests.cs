@@ -35,7 +35,7 @@ public class AuditCsvTests
         var lines = writer.ToString().Split("\r\n");
         Assert.Equal(AuditCsv.Header, lines[0]);
         Assert.Equal(
-            "r1,2026-01-02T03:04:05.000000Z,predict,,\"Ann, B\",ann@example.org,\"[{\"\"name\"\":\"\"a.xml\"\",\"\"size\"\":3,\"\"sha256\"\":\"\"abc\"\"}]\",,,,,,,,200,12.346,",
+            "r1,2026-01-02T03:04:05.000000Z,predict,,\"Ann, B\",ann@example.org,\"[{\"\"name\"\":\"\"a.xml\"\",\"\"size\"\":3,\"\"sha256\"\":\"\"abc\"\"}]\",,,,,,,,200,12.346,,",
             lines[1]);
     }
 }

@@ -47,8 +47,10 @@ public class ThreeWorkerTests(SharedModelRepository shared)
     {
         var cluster = await shared.ThreeWorkersAsync();
         var settings = new WrkCheckSettings(2, TimeSpan.FromSeconds(3), 1, [Payloads.TensorSource], 0.15,
-            Path.Combine(RepositoryLayout.Shared, "ecg-samples"));
+            Path.Combine(RepositoryLayout.Shared, "ecg-samples"), ApiKey: cluster.ApiKey.Key);
 
+        // With the cluster's key wrk draws from that key's bucket, as a load test with its own key would; without
+        // one it would share the per-address limit meant for anonymous web-form users (2/s) and see 429s.
         var result = await WrkCheck.RunWrkAsync(new Uri(cluster.GatewayUrl, "/api/v1/predictions"), settings, CancellationToken.None);
 
         Assert.True(result.Requests >= 1, $"{result.Requests} requests");

@@ -25,64 +25,37 @@ internal sealed class GrpcMetricsInterceptor : Interceptor
         "Duration of gRPC calls the worker handled, by service and method.",
         new HistogramConfiguration { LabelNames = ["grpc_service", "grpc_method"], Buckets = DurationBuckets });
 
-    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
-        TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
-    {
-        var started = Stopwatch.GetTimestamp();
-        var code = StatusCode.Unknown;
-        try
-        {
-            var response = await continuation(request, context);
-            code = StatusCode.OK;
-            return response;
-        }
-        catch (RpcException e)
-        {
-            code = e.StatusCode;
-            throw;
-        }
-        finally
-        {
-            Record(context.Method, code, Stopwatch.GetElapsedTime(started));
-        }
-    }
+    public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
+        TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation) =>
+        ObserveAsync(context, () => continuation(request, context));
 
-    public override async Task ServerStreamingServerHandler<TRequest, TResponse>(
-        TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
-    {
-        var started = Stopwatch.GetTimestamp();
-        var code = StatusCode.Unknown;
-        try
+    public override Task ServerStreamingServerHandler<TRequest, TResponse>(
+        TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation) =>
+        ObserveAsync(context, async () =>
         {
             await continuation(request, responseStream, context);
-            code = StatusCode.OK;
-        }
-        catch (RpcException e)
-        {
-            code = e.StatusCode;
-            throw;
-        }
-        catch (OperationCanceledException)
-        {
-            code = StatusCode.Cancelled;
-            throw;
-        }
-        finally
-        {
-            Record(context.Method, code, Stopwatch.GetElapsedTime(started));
-        }
-    }
+            return true;
+        });
 
-    public override async Task DuplexStreamingServerHandler<TRequest, TResponse>(
+    public override Task DuplexStreamingServerHandler<TRequest, TResponse>(
         IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream, ServerCallContext context,
-        DuplexStreamingServerMethod<TRequest, TResponse> continuation)
+        DuplexStreamingServerMethod<TRequest, TResponse> continuation) =>
+        ObserveAsync(context, async () =>
+        {
+            await continuation(requestStream, responseStream, context);
+            return true;
+        });
+
+    /// <summary>Runs one call and records its status code (a cancelled call counts as CANCELLED) and duration.</summary>
+    private static async Task<T> ObserveAsync<T>(ServerCallContext context, Func<Task<T>> call)
     {
         var started = Stopwatch.GetTimestamp();
         var code = StatusCode.Unknown;
         try
         {
-            await continuation(requestStream, responseStream, context);
+            var result = await call();
             code = StatusCode.OK;
+            return result;
         }
         catch (RpcException e)
         {
