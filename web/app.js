@@ -138,6 +138,10 @@
     else if (!validEmail(email)) errors.email = ["Email must be a valid address such as name@example.org."];
     const fileMessages = await fileErrors(files, mode() === "batch");
     if (fileMessages.length) errors.ecg = fileMessages;
+    // Batch mode is a programmatic route: say so before uploading anything the gateway would refuse (401).
+    if (mode() === "batch" && !$("api-key").value.trim()) {
+      errors["api-key"] = ["API key required: many ECGs at once need an API key (ask the service's administrator; a local run keeps one in data/dev-api-key). One ECG is scored without a key."];
+    }
     return errors;
   }
 
