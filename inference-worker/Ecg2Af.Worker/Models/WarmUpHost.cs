@@ -37,10 +37,13 @@ internal sealed class WarmUpHost(
 
         try
         {
-            await WaitForAsync(() => lifetime.ApplicationStarted.IsCancellationRequested && catalog.DefaultModelServes, stoppingToken);
-            var (_, served, _) = catalog.Resolve(catalog.DefaultModel, null);
-            if (served is null || repository.Status != "ready")
+            // The repository host says "ready" only after its initial sync finished and the default model serves; the
+            // catalog alone can report the default model serving a moment earlier, in the middle of that sync.
+            await WaitForAsync(() => lifetime.ApplicationStarted.IsCancellationRequested && repository.Status == "ready", stoppingToken);
+            var (_, served, message) = catalog.Resolve(catalog.DefaultModel, null);
+            if (served is null)
             {
+                logger.WarmUpFailed(message);
                 return;
             }
 
