@@ -172,9 +172,12 @@ public class ApiKeyTests(ClusterFixture fixture)
         return Assert.Single(await ReadAuditFileAsync(), r => r.RequestId == id);
     }
 
-    private async Task<IReadOnlyList<AuditRecord>> ReadAuditFileAsync()
+    private Task<IReadOnlyList<AuditRecord>> ReadAuditFileAsync() => ReadAuditFileAsync(Cluster);
+
+    /// <summary>The cluster's audit records of the last half hour, read from the workers' SQLite file.</summary>
+    internal static async Task<IReadOnlyList<AuditRecord>> ReadAuditFileAsync(LocalCluster.LocalCluster cluster)
     {
-        await using var store = new SqliteAuditStore(Cluster.AuditSqlitePath!, TimeSpan.FromSeconds(10));
+        await using var store = new SqliteAuditStore(cluster.AuditSqlitePath!, TimeSpan.FromSeconds(10));
         return await store.QueryAsync(new AuditQuery(From: DateTimeOffset.UtcNow.AddMinutes(-30), Limit: 100_000));
     }
 }

@@ -273,6 +273,33 @@ public class GrpcThroughGatewayTests(ClusterFixture fixture, ITestOutputHelper o
         Assert.DoesNotContain("not-a-key", wrongKey.Status.Detail, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task ModelInfer_AuditedLikeRestInfer_OneRecordPerCallWithKeyModelAndStatus()
+    {
+        using var channel = Channel(IPAddress.Loopback);
+        var client = new GRPCInferenceService.GRPCInferenceServiceClient(channel);
+
+        using var served = client.ModelInferAsync(InferRequest("input_ecg_5000_std_continuous", [new float[60_000]]));
+        var servedId = (await served.ResponseHeadersAsync).GetValue("x-ecg2af-audit-id");
+        await served.ResponseAsync;
+
+        var refused = await Assert.ThrowsAsync<RpcException>(() =>
+            client.ModelInferAsync(InferRequest("input_ecg_5000_std_continuous", [new float[60_000]], model: "no-such-model")).ResponseAsync);
+        var refusedId = refused.Trailers.GetValue("x-ecg2af-audit-id");
+
+        var records = await ApiKeyTests.ReadAuditFileAsync(fixture.Cluster);
+        var ok = Assert.Single(records, r => r.RequestId == servedId);
+        Assert.Equal(("infer", 200, "ecg2af"), (ok.Operation, ok.StatusCode, ok.ModelName));
+        Assert.Equal(fixture.Cluster.ApiKey.Id, ok.KeyId);
+        Assert.Equal(IPAddress.Loopback.ToString(), ok.ClientIp);
+        Assert.NotNull(ok.ModelSha256);
+
+        var notFound = Assert.Single(records, r => r.RequestId == refusedId);
+        Assert.Equal(("infer", 404), (notFound.Operation, notFound.StatusCode));
+        Assert.Contains("no-such-model", notFound.Error, StringComparison.Ordinal);
+        Assert.Equal(fixture.Cluster.ApiKey.Id, notFound.KeyId);
+    }
+
     /// <summary>A cheap call that reaches a worker; the worker names itself in the response headers.</summary>
     private static async Task<string?> WorkerOfAsync(GRPCInferenceService.GRPCInferenceServiceClient client)
     {

@@ -64,6 +64,17 @@ internal sealed class PredictionAuditFilter(AuditWriter writer, ClientAddress cl
         return Unavailable(http);
     }
 
+    /// <summary>
+    /// Opens the audit record of a request whose handler is not an endpoint with <c>WithAudit</c> (the gRPC ModelInfer):
+    /// the handler then commits it through <see cref="AuditScope.CommitBeforeResponseAsync"/> or <see cref="AuditScope.CommitFailureAsync"/>.
+    /// </summary>
+    public AuditScope Begin(HttpContext http, string operation)
+    {
+        var scope = new AuditScope(this, operation, DateTimeOffset.UtcNow, Stopwatch.GetTimestamp());
+        http.Features.Set(scope);
+        return scope;
+    }
+
     /// <summary>Commits the scope's record now; false when it did not commit.</summary>
     internal async Task<bool> CommitAsync(HttpContext http, AuditScope scope, int status, PredictionResponse? response, string? error)
     {
@@ -162,4 +173,14 @@ internal sealed class AuditScope(PredictionAuditFilter filter, string operation,
     /// </summary>
     public async Task<bool> CommitBeforeResponseAsync(HttpContext http, int status) =>
         await filter.CommitAsync(http, this, status, null, null) || !filter.RequireCommit;
+
+    /// <summary>Records a request that was not served (its HTTP-equivalent status and why), unless already recorded.
+    /// Best effort: no result leaves either way.</summary>
+    public async Task CommitFailureAsync(HttpContext http, int status, string reason)
+    {
+        if (!Committed)
+        {
+            await filter.CommitAsync(http, this, status, null, AuditWriter.Error(null, reason, null));
+        }
+    }
 }

@@ -12,7 +12,7 @@ namespace Ecg2Af.Worker.Models;
 /// <see cref="SchedulerOptions.WarmUpRequests"/> Open Inference Protocol requests (raw binary, one synthetic ECG-shaped
 /// input each, priority stat) over loopback, in waves of 1, 2, 4, … concurrent requests up to the max batch size. So Kestrel, the OIP
 /// reader and writer, the batcher and ONNX Runtime have run their code (JIT tiering) and batch sizes before the first
-/// client does. These requests are not audited (the OIP path never is) but are counted in the metrics like any other.
+/// client does. They are audited under the key id <c>worker-warm-up</c>, untraced, and counted in the metrics like any other.
 /// </summary>
 internal sealed class WarmUpHost(
     ModelCatalog catalog,

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Ecg2Af.Inference.Serving;
+using Ecg2Af.Worker.Audit;
 using Ecg2Af.Worker.Models;
 using Ecg2Af.Worker.Serving;
 using Grpc.Core;
@@ -14,9 +15,13 @@ namespace Ecg2Af.Worker.InferenceProtocol.Grpc;
 /// deadlines, cancellation, model versions), the same input checks (<see cref="InferInput"/>) and the same metrics.
 /// The gRPC deadline is one more deadline source (the shortest wins, as on REST); the call's cancellation token takes
 /// a request out of its lane when the client goes away. Errors: INVALID_ARGUMENT, NOT_FOUND, UNAVAILABLE (with
-/// <c>retry-after</c> and <c>grpc-retry-pushback-ms</c> trailers), DEADLINE_EXCEEDED, INTERNAL.
+/// <c>retry-after</c> and <c>grpc-retry-pushback-ms</c> trailers), DEADLINE_EXCEEDED, INTERNAL. Each ModelInfer is
+/// audited as a REST infer is (operation <c>infer</c>, the caller's key id, the model version, the HTTP-equivalent
+/// status): the record commits before the response leaves, and a result whose record did not commit is withheld
+/// (UNAVAILABLE), as <c>Audit:RequireCommit</c> says. The record id comes back in the <c>x-ecg2af-audit-id</c> header.
 /// </summary>
-internal sealed class GrpcInferenceService(ProtocolInference inference, WarmUpHost warmUp) : GRPCInferenceService.GRPCInferenceServiceBase
+internal sealed class GrpcInferenceService(ProtocolInference inference, WarmUpHost warmUp, PredictionAuditFilter audit)
+    : GRPCInferenceService.GRPCInferenceServiceBase
 {
     public const string Endpoint = "grpc_infer";
 
@@ -69,10 +74,13 @@ internal sealed class GrpcInferenceService(ProtocolInference inference, WarmUpHo
         RequireKey(context);
         var started = Stopwatch.GetTimestamp();
         var cancellationToken = context.CancellationToken;
+        var http = context.GetHttpContext();
+        var record = audit.Begin(http, InferenceProtocolApi.AuditOperation);
         try
         {
             using var lease = inference.Acquire(request.ModelName, request.ModelVersion);
             var target = lease.Version;
+            record.Target = target;
             InferRequestBody body;
             try
             {
@@ -124,19 +132,34 @@ internal sealed class GrpcInferenceService(ProtocolInference inference, WarmUpHo
                     response.RawOutputContents.Add(GrpcInferRequestReader.RawContents(values));
                 }
 
+                if (!await record.CommitBeforeResponseAsync(http, StatusCodes.Status200OK))
+                {
+                    throw new ProtocolFailure(ProtocolFailureKind.Unavailable,
+                        "This request could not be recorded in the audit trail, so no result is returned. Retry in a few seconds.", TimeSpan.FromSeconds(5));
+                }
+
                 ServingMetrics.Completed(target.ModelName, target.ModelVersion, Endpoint, Stopwatch.GetElapsedTime(started));
                 return response;
             }
         }
         catch (ProtocolFailure e)
         {
+            await record.CommitFailureAsync(http, e.HttpStatus, e.Message);
             throw ToRpc(e);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // The client went away or its gRPC deadline passed; the request left the queue without being computed.
-            throw new RpcException(new Status(context.Deadline <= DateTime.UtcNow ? StatusCode.DeadlineExceeded : StatusCode.Cancelled,
+            var expired = context.Deadline <= DateTime.UtcNow;
+            await record.CommitFailureAsync(http, expired ? StatusCodes.Status504GatewayTimeout : 499, expired ? "deadline exceeded" : "cancelled by the client");
+            throw new RpcException(new Status(expired ? StatusCode.DeadlineExceeded : StatusCode.Cancelled,
                 "The call ended before the result was ready; nothing was computed."));
+        }
+        catch (Exception e) when (e is not RpcException)
+        {
+            // An internal failure: recorded, then answered INTERNAL by gRPC without the exception's text.
+            await record.CommitFailureAsync(http, StatusCodes.Status500InternalServerError, e.GetType().Name);
+            throw;
         }
     }
 
