@@ -39,12 +39,13 @@ internal static class PredictCommand
         var parallel = new Option<int>("--parallel") { Description = "--url: requests in flight at once.", DefaultValueFactory = _ => 2 };
         var priority = new Option<string>("--priority") { Description = "--url: lane on the server: batch, routine or stat.", DefaultValueFactory = _ => "batch" };
         priority.AcceptOnlyFromAmong("batch", "routine", "stat");
-        var sampleRate = new Option<double?>("--sample-rate") { Description = "Sample rate in Hz for formats that carry none (CSV, NPY)." };
+        var sampleRate = ReadingOptions.SampleRate();
+        var allowFlatLeads = ReadingOptions.AllowFlatLeads();
         var units = new Option<string?>("--units") { Description = "Units of raw values for formats that carry none: mV, uV or V." };
         var quiet = new Option<bool>("--no-progress") { Description = "No progress display (the summary is still written to standard error)." };
         var command = new Command("predict", "Score many ECG records and write one CSV or JSON Lines row per record.")
         {
-            paths, output, format, resume, overwrite, url, name, email, apiKey, models, model, version, batchSize, parallel, priority, sampleRate, units, quiet,
+            paths, output, format, resume, overwrite, url, name, email, apiKey, models, model, version, batchSize, parallel, priority, sampleRate, allowFlatLeads, units, quiet,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -55,7 +56,7 @@ internal static class PredictCommand
                     Url(parse.GetValue(url)), parse.GetValue(name) ?? Environment.GetEnvironmentVariable("ECG2AF_NAME"),
                     parse.GetValue(email) ?? Environment.GetEnvironmentVariable("ECG2AF_EMAIL"), parse.GetValue(models)!, parse.GetValue(model)!,
                     parse.GetValue(version), Math.Clamp(parse.GetValue(batchSize), 1, 1024), Math.Clamp(parse.GetValue(parallel), 1, 16),
-                    parse.GetValue(priority)!, parse.GetValue(sampleRate), parse.GetValue(units), !parse.GetValue(quiet),
+                    parse.GetValue(priority)!, parse.GetValue(sampleRate), parse.GetValue(allowFlatLeads), parse.GetValue(units), !parse.GetValue(quiet),
                     parse.GetValue(url) is null ? null : DevApiKey.Find(parse.GetValue(apiKey))), cancellationToken);
             }
             catch (PredictException e)
@@ -79,7 +80,7 @@ internal static class PredictCommand
 
     private sealed record Settings(
         string[] Paths, string? Output, string? Format, bool Resume, bool Overwrite, Uri? Url, string? Name, string? Email, string Models,
-        string Model, string? Version, int BatchSize, int Parallel, string Priority, double? SampleRate, string? Units, bool Progress,
+        string Model, string? Version, int BatchSize, int Parallel, string Priority, double? SampleRate, bool AllowFlatLeads, string? Units, bool Progress,
         string? ApiKey);
 
     private static async Task<int> RunAsync(Settings settings, CancellationToken cancellationToken)
@@ -115,7 +116,7 @@ internal static class PredictCommand
             ? $"{records.Count} record(s) in {inputs.Files.Count} file(s); {skipped} already in {settings.Output}, {pending.Count} to score."
             : $"{records.Count} record(s) in {inputs.Files.Count} file(s).");
 
-        var readOptions = EcgReadOptions.Default with { SampleRateHz = settings.SampleRate, Units = settings.Units };
+        var readOptions = EcgReadOptions.Default with { SampleRateHz = settings.SampleRate, Units = settings.Units, AllowFlatLeads = settings.AllowFlatLeads };
         var progress = new PredictProgress(pending.Count, settings.Progress);
         var transient = 0;
         IAsyncEnumerable<BatchItem> items;
@@ -129,6 +130,11 @@ internal static class PredictCommand
                 if (settings.SampleRate is { } hz)
                 {
                     hints["sample_rate_hz"] = hz.ToString(CultureInfo.InvariantCulture);
+                }
+
+                if (settings.AllowFlatLeads)
+                {
+                    hints["allow_flat_leads"] = "true";
                 }
 
                 if (settings.Units is { } u)

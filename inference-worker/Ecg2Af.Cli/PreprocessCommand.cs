@@ -24,12 +24,13 @@ internal static class PreprocessCommand
         var models = new Option<string>("--models") { Description = "Models root folder holding <name>/<version>/model.json.", DefaultValueFactory = _ => "models" };
         var model = new Option<string>("--model") { Description = "Model whose input contract to apply.", DefaultValueFactory = _ => "ecg2af" };
         var version = new Option<string?>("--version") { Description = "Model version (default: the highest numeric version)." };
-        var sampleRate = new Option<double?>("--sample-rate") { Description = "Sample rate in Hz for formats that carry none (CSV, NPY)." };
+        var sampleRate = ReadingOptions.SampleRate();
+        var allowFlatLeads = ReadingOptions.AllowFlatLeads();
         var units = new Option<string?>("--units") { Description = "Units of raw values for formats that carry none: mV, uV or V." };
         var output = new Option<string?>("--out") { Description = "Write the JSON here instead of standard output." };
         var command = new Command("preprocess", "Show what the model would receive for one ECG record.")
         {
-            files, stage, models, model, version, sampleRate, units, output,
+            files, stage, models, model, version, sampleRate, allowFlatLeads, units, output,
         };
         command.SetAction(parse =>
         {
@@ -42,7 +43,7 @@ internal static class PreprocessCommand
             }
 
             var ecgFiles = paths.Select(p => new EcgFile(Path.GetFileName(p), File.ReadAllBytes(p))).ToList();
-            var options = EcgReadOptions.Default with { SampleRateHz = parse.GetValue(sampleRate), Units = parse.GetValue(units) };
+            var options = EcgReadOptions.Default with { SampleRateHz = parse.GetValue(sampleRate), Units = parse.GetValue(units), AllowFlatLeads = parse.GetValue(allowFlatLeads) };
             try
             {
                 object view;

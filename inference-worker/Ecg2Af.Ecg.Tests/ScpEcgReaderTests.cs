@@ -1,4 +1,5 @@
 using Ecg2Af.Ecg.Formats;
+using Ecg2Af.Ecg.Tests.Fixtures;
 using Ecg2Af.Ecg.Tests.Support;
 
 namespace Ecg2Af.Ecg.Tests;
@@ -85,6 +86,50 @@ public sealed class ScpEcgReaderTests
 
         Assert.Equal(EcgErrorKind.Malformed, ex.Kind);
         Assert.Contains("ends after", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Read_ScpWithReferenceBeatSubtracted_AddsTheBeatBackOverEveryType0ZoneOnly()
+    {
+        // The real rhythm in counts, and a 300 ms "reference beat" cut from it around one QRS complex.
+        var real = SharedSamples.Read("scp-ecg/Example.scp");
+        var rhythm = Leads.Standard12.Select(l => real.Leads[l].Select(v => (int)Math.Round(v / 0.0025)).ToArray()).ToArray();
+        var beat = rhythm.Select(lead => lead[900..1050]).ToArray();
+        const ushort fiducial = 61; // 1-based: 120 ms into the beat
+        List<ScpWriter.Complex> complexes =
+        [
+            new(1, 230, 250, 270), // another beat type: nothing was subtracted there
+            .. new uint[] { 500, 1300, 2100, 2900, 3700, 4500 }.Select(c => new ScpWriter.Complex(0, c - 50, c, c + 80)),
+            new(0, 4950, 4990, 5070), // runs past the last sample: added up to the end only
+        ];
+        var stored = rhythm.Select(lead => (int[])lead.Clone()).ToArray();
+        foreach (var c in complexes.Where(c => c.Type == 0))
+        {
+            for (var t = c.Start; t <= Math.Min(c.End, 5000); t++)
+            {
+                var r = (int)(t - c.Fiducial + fiducial - 1);
+                for (var lead = 0; lead < 12; lead++)
+                {
+                    stored[lead][t - 1] -= beat[lead][r];
+                }
+            }
+        }
+
+        var subtracted = EcgReader.Read(new EcgFile("sub.scp", ScpWriter.Write(stored, beat, fiducial, complexes, 2500, 2000, subtracted: true)));
+        var notFlagged = EcgReader.Read(new EcgFile("raw.scp", ScpWriter.Write(stored, beat, fiducial, complexes, 2500, 2000, subtracted: false)));
+        var lying = Assert.Throws<EcgFormatException>(() => EcgReader.Read(new EcgFile("lie.scp",
+            ScpWriter.Write(stored, beat, fiducial, complexes, 2500, 2000, subtracted: true, withBeatSections: false))));
+
+        Assert.Empty(subtracted.QualityFlags); // CRCs written right
+        foreach (var lead in Leads.Standard12)
+        {
+            Assert.Equal(real.Leads[lead], subtracted.Leads[lead]); // the rhythm as it was before subtraction
+        }
+
+        Assert.NotEqual(real.Leads["II"], notFlagged.Leads["II"]); // without the flag the zones stay subtracted
+        Assert.Equal(stored[1].Select(v => (float)(v * 0.0025)), notFlagged.Leads["II"], (a, b) => Math.Abs(a - b) < 1e-7);
+        Assert.Equal(EcgErrorKind.Malformed, lying.Kind);
+        Assert.Contains("sections 4 and 5 are missing", lying.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -67,7 +67,7 @@ internal static class QualityChecks
         {
             throw new EcgFormatException(EcgErrorKind.Unusable,
                 $"Leads {string.Join(", ", independent)} are flat (no signal: electrode off or not recorded). The model needs signal in I, II and V1–V6; " +
-                "it would score zeros in their place. Record the ECG again, or set allow_flat_leads=true to score it anyway with the flag scored_with_flat_leads.");
+                "it would score zeros in their place. Record the ECG again, or set allow_flat_leads=true (ecg2af --allow-flat-leads) to score it anyway with the flag scored_with_flat_leads.");
         }
 
         if (independent.Count > 0)

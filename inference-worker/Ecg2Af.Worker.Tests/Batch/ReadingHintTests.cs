@@ -6,7 +6,7 @@ namespace Ecg2Af.Worker.Tests.Batch;
 
 /// <summary>
 /// The request hints that replace silent assumptions, through a real worker: <c>sample_rate_hz</c> for a file without a
-/// rate (single and batch endpoints) and <c>allow_flat_leads</c> for a record with flat chest leads.
+/// rate (single endpoint as a form field, batch as a query parameter) and <c>allow_flat_leads</c> for a record with flat chest leads.
 /// </summary>
 public sealed class ReadingHintTests(BatchWorkerFixture fixture) : IClassFixture<BatchWorkerFixture>
 {
@@ -45,6 +45,26 @@ public sealed class ReadingHintTests(BatchWorkerFixture fixture) : IClassFixture
         Assert.Contains("sample_rate_hz", (string)item["error"]!["detail"]!, StringComparison.Ordinal);
         Assert.Equal(200, (int)scored["status"]!);
         Assert.DoesNotContain("sample_rate_assumed", scored.ToJsonString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Predict_NpyWithoutRate_Is422AskingForSampleRateHz_AndTheFormFieldScoresIt()
+    {
+        var npy = NpyAt1kHz();
+
+        using var without = await Client.PostAsync("/api/v1/predictions", BatchWorkerFixture.Form([("a.npy", npy)]));
+        var problem = JsonNode.Parse(await without.Content.ReadAsStringAsync())!;
+        using var form = BatchWorkerFixture.Form([("a.npy", npy)]);
+        form.Add(new StringContent("1000"), "sample_rate_hz");
+        using var with = await Client.PostAsync("/api/v1/predictions", form);
+        var scored = JsonNode.Parse(await with.Content.ReadAsStringAsync())!;
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, without.StatusCode);
+        Assert.Contains("10000 samples per lead", (string)problem["detail"]!, StringComparison.Ordinal);
+        Assert.Contains("sample_rate_hz", (string)problem["detail"]!, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, with.StatusCode);
+        Assert.Equal(1000, (double)scored["input"]!["source_sample_rate_hz"]!);
+        Assert.Equal(10, (double)scored["input"]!["source_duration_s"]!);
     }
 
     /// <summary>JS00001 (µV int16 in its Challenge .mat) with every frame repeated: [10000, 12] float32 mV, as a 1 kHz recorder gives it.</summary>
