@@ -118,6 +118,49 @@ public class GrpcClientTests(ClientClusterFixture fixture)
         Assert.Equal(StatusCode.DeadlineExceeded, late.StatusCode);
     }
 
+    [Fact]
+    public async Task WorkerDown_Unavailable_ThenRetriedUntilTheRestartedWorkerAnswers()
+    {
+        var tensor = fixture.Tensors[0];
+        using var rest = fixture.Rest();
+        var expected = await rest.InferAsync(fixture.Model, fixture.InputName, [1, 5000, 12], tensor);
+        using var once = new Ecg2AfGrpcClient(new Ecg2AfClientOptions { BaseAddress = fixture.Cluster.GatewayGrpcUrl, ApiKey = fixture.Cluster.ApiKey.Key, MaxRetries = 0 });
+        using var patient = new Ecg2AfGrpcClient(new Ecg2AfClientOptions
+        {
+            BaseAddress = fixture.Cluster.GatewayGrpcUrl,
+            ApiKey = fixture.Cluster.ApiKey.Key,
+            Deadline = TimeSpan.FromMinutes(3),
+            MaxRetries = 200,
+            RetryDelay = TimeSpan.FromMilliseconds(250),
+            MaxRetryDelay = TimeSpan.FromSeconds(1),
+        });
+
+        await fixture.Cluster.KillWorkerAsync(0);
+        var restarted = false;
+        try
+        {
+            // The gateway has no worker to give the call to: without retries the refusal reaches the caller.
+            var refused = await Assert.ThrowsAsync<Ecg2AfGrpcException>(() => once.InferAsync(fixture.Model, fixture.InputName, [1, 5000, 12], tensor));
+            Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
+
+            // With retries the same call keeps coming back (the real gateway and, once it listens, the loading
+            // worker answer UNAVAILABLE) until the restarted worker serves it.
+            var call = patient.InferAsync(fixture.Model, fixture.InputName, [1, 5000, 12], tensor);
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            Assert.False(call.IsCompleted, "the call should still be retrying while no worker runs");
+            await fixture.Cluster.RestartWorkerAsync(0);
+            restarted = true;
+            AssertRowEqual(expected, await call, row: 0);
+        }
+        finally
+        {
+            if (!restarted)
+            {
+                await fixture.Cluster.RestartWorkerAsync(0);
+            }
+        }
+    }
+
     private static void AssertRowEqual(InferResult expected, InferResult actual, int row)
     {
         Assert.Equal(expected.Outputs.Select(o => o.Name).Order(), actual.Outputs.Select(o => o.Name).Order());
