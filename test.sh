@@ -10,7 +10,10 @@ cd "$(dirname "$0")"
 #   prometheus: the deployment tests run prometheus on loopback against the real services, and promtool on the
 #               scrape config, rules and alert unit tests (deploy/prometheus).
 #   wrk:        the load tool's tests run its wrk Lua script (multipart upload) against a real gateway.
-packages=(postgresql chromium prometheus wrk)
+#   docker-compose: the deployment tests render the Compose files with `docker-compose config` (no engine needed).
+# The deployment tests also render deploy/k8s with `kubectl kustomize`; that needs kubectl 1.21 or later (kustomize
+# v4+), which this machine kind has in /usr/bin. Debian's own kubernetes-client (1.20) is too old for the manifests.
+packages=(postgresql chromium prometheus wrk docker-compose)
 need=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")

@@ -5,7 +5,7 @@ using Ecg2Af.LocalCluster;
 namespace Ecg2Af.Deploy.Tests;
 
 /// <summary>
-/// docker-compose.yml and docker-compose.scale.yml checked without a Docker engine: they parse, every build
+/// docker-compose.yml and docker-compose.scale.yml as `docker-compose config` renders them (no Docker engine needed): every build
 /// context, Dockerfile and mount exists, and ports, health checks, environment names, DNS names and credentials
 /// agree with what the services really read and listen on.
 /// </summary>
@@ -18,7 +18,7 @@ public sealed class ComposeTests
     {
         var compose = Compose.Main;
         Assert.Equal(["gateway", "inference-worker"], compose.Services.Keys.Order());
-        Assert.Equal(["8080:8080", "8081:8081"], compose.Services["gateway"]["ports"].Items().Select(p => p.Text()));
+        Assert.Equal(["8080:8080", "8081:8081"], compose.Ports("gateway"));
         var destinations = compose.Environment("gateway").Where(e => e.Key.StartsWith("ReverseProxy__Clusters__workers__Destinations__", StringComparison.Ordinal)).ToList();
         Assert.Equal("http://inference-worker:8080/", Assert.Single(destinations).Value);
         Assert.Equal("service_healthy", compose.Services["gateway"]["depends_on"]?["inference-worker"]?["condition"].Text());
@@ -100,7 +100,7 @@ public sealed class ComposeTests
             var port = DockerfileTests.ListeningPort(environment);
             // The HTTP port, and the gRPC listener's port where the service has one (Gateway:GrpcPort).
             var grpcPort = environment.TryGetValue("Gateway__GrpcPort", out var grpc) ? int.Parse(grpc!, System.Globalization.CultureInfo.InvariantCulture) : port;
-            foreach (var published in compose.Services[service]["ports"].Items().Select(p => p.Text()!))
+            foreach (var published in compose.Ports(service))
             {
                 Assert.Contains(int.Parse(published.Split(':')[^1], System.Globalization.CultureInfo.InvariantCulture), new[] { port, grpcPort });
             }
@@ -198,7 +198,7 @@ public sealed class ComposeTests
         Assert.Equal(Path.Combine(Expressions.Deploy, "grafana", "dashboards"), MountedPath(grafana, provider["options"]?["path"].Text()!));
         var datasource = new Uri(Yaml.Load(Path.Combine(provisioning, "datasources", "prometheus.yml"))["datasources"].Items().Single()["url"].Text()!);
         Assert.Equal("prometheus", datasource.Host);
-        Assert.Contains($"{datasource.Port}:{datasource.Port}", prometheus["ports"].Items().Select(p => p.Text()));
+        Assert.Contains($"{datasource.Port}:{datasource.Port}", compose.Ports("prometheus"));
         Assert.EndsWith(".json", grafana["environment"]?["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"].Text(), StringComparison.Ordinal);
         Assert.True(File.Exists(MountedPath(grafana, grafana["environment"]?["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"].Text()!)));
     }
@@ -208,7 +208,7 @@ public sealed class ComposeTests
     {
         foreach (var mount in service["volumes"].Items().Select(v => v.Text()!.Split(':')))
         {
-            if (mount[0].StartsWith('.') && (containerPath == mount[1] || containerPath.StartsWith(mount[1] + "/", StringComparison.Ordinal)))
+            if (mount[0].StartsWith('/') && (containerPath == mount[1] || containerPath.StartsWith(mount[1] + "/", StringComparison.Ordinal)))
             {
                 return Path.GetFullPath(Path.Combine(RepositoryLayout.Root, mount[0], containerPath[mount[1].Length..].TrimStart('/')));
             }
@@ -218,16 +218,37 @@ public sealed class ComposeTests
     }
 
     [Fact]
+    public void Tls_OverrideOnTheFirstArchitecture_GatewayServesHttpsBesideHttpAndGrpc()
+    {
+        var compose = Compose.Tls;
+        var env = compose.Environment("gateway");
+        var https = new Uri(env["Kestrel__Endpoints__Https__Url"]!.Replace("+", "localhost", StringComparison.Ordinal));
+        Assert.Equal("https", https.Scheme);
+        Assert.Equal(["8080:8080", "8081:8081", $"{https.Port}:{https.Port}"], compose.Ports("gateway").Order());
+        Assert.Equal(https.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), env["Gateway__Tls__HttpsPort"]);
+
+        // The certificate directory is bind-mounted read-only where the key and certificate paths point.
+        var mount = Assert.Single(compose.Services["gateway"]["volumes"].Items().Select(v => v.Text()!.Split(':')), m => m[1] == "/run/secrets/gateway-tls");
+        Assert.Equal(Path.Combine(RepositoryLayout.Root, "deploy", "tls"), mount[0]);
+        Assert.Equal("ro", mount[2]);
+        Assert.StartsWith("/run/secrets/gateway-tls/", env["Kestrel__Endpoints__Https__Certificate__Path"], StringComparison.Ordinal);
+        Assert.StartsWith("/run/secrets/gateway-tls/", env["Kestrel__Endpoints__Https__Certificate__KeyPath"], StringComparison.Ordinal);
+        var configuration = DockerfileTests.ConfigurationOf(compose.DockerfileOf("gateway")!);
+        Assert.All(env, e => Assert.Null(configuration.Check(e.Key, e.Value)));
+    }
+
+    [Fact]
     public void Scale_GrafanaAndAspireDashboard_HaveNoDefaultCredentialsAndNoOpenDashboard()
     {
         var compose = Compose.Scale;
 
-        // ${VAR:?message}: Compose refuses to start while the password is unset; there is no fallback value.
-        var password = compose.Environment("grafana")["GF_SECURITY_ADMIN_PASSWORD"]!;
-        Assert.Matches(@"^\$\{GRAFANA_ADMIN_PASSWORD:\?[^}]*\}$", password);
+        // ${VAR:?message}: Compose refuses the file while the password is unset; there is no fallback value.
+        var refusal = Assert.Throws<InvalidOperationException>(() => Compose.Render(["docker-compose.scale.yml"], new Dictionary<string, string>()));
+        Assert.Contains("GRAFANA_ADMIN_PASSWORD", refusal.Message, StringComparison.Ordinal);
+        Assert.Equal("compose-config-check", compose.Environment("grafana")["GF_SECURITY_ADMIN_PASSWORD"]);
 
         var dashboard = compose.Environment("aspire-dashboard");
         Assert.Equal("BrowserToken", dashboard["DASHBOARD__FRONTEND__AUTHMODE"]);
-        Assert.All(compose.Services["aspire-dashboard"]["ports"].Items(), p => Assert.StartsWith("127.0.0.1:", p.Text(), StringComparison.Ordinal));
+        Assert.All(compose.Ports("aspire-dashboard"), p => Assert.StartsWith("127.0.0.1:", p, StringComparison.Ordinal));
     }
 }

@@ -5,13 +5,13 @@ using Ecg2Af.LocalCluster;
 namespace Ecg2Af.Deploy.Tests;
 
 /// <summary>
-/// deploy/k8s built with kustomize semantics (base and the GPU overlay), then checked against each other and
+/// deploy/k8s rendered by <c>kubectl kustomize</c> (base, the GPU and the TLS overlay), then checked against each other and
 /// against the images and services: selectors match pods, probes name real ports and health endpoints, the
 /// gateway discovers the workers through the headless Service, images are the ones the Dockerfiles build.
 /// </summary>
 public sealed class KubernetesTests
 {
-    public static TheoryData<string> Overlays => new() { "base", "overlays/gpu" };
+    public static TheoryData<string> Overlays => new() { "base", "overlays/gpu", "overlays/tls" };
 
     private static IReadOnlyList<JsonObject> Build(string overlay) => Kustomize.Build(Path.Combine(RepositoryLayout.Root, "deploy", "k8s", overlay));
 
@@ -102,7 +102,7 @@ public sealed class KubernetesTests
         var resources = Build(overlay);
         var service = One(resources, "Service", "inference-worker");
         Assert.Equal("None", service["spec"]?["clusterIP"].Text());
-        var servicePort = Assert.Single(service["spec"]?["ports"].Items() ?? []);
+        var servicePort = Assert.Single(service["spec"]?["ports"].Items() ?? [], p => p["name"].Text() == "http");
 
         var gateway = Assert.Single(Kustomize.Containers(One(resources, "Deployment", "gateway")));
         var env = gateway["env"].Items().ToDictionary(e => e["name"].Text()!, e => e["value"].Text());
@@ -118,6 +118,64 @@ public sealed class KubernetesTests
         var drain = (TimeSpan)serving.GetType().GetProperty("DrainTimeout")!.GetValue(serving)!
             + (TimeSpan)serving.GetType().GetProperty("ShutdownReadinessDelay")!.GetValue(serving)!;
         Assert.True(grace > drain.TotalSeconds, $"terminationGracePeriodSeconds {grace} <= drain {drain}");
+    }
+
+    [Theory]
+    [MemberData(nameof(Overlays))]
+    public void Grpc_GatewayToWorkers_PortsServicesProbeAndNetworkPolicyAgree(string overlay)
+    {
+        var resources = Build(overlay);
+        static int Port(JsonObject container, string name) =>
+            int.Parse(Assert.Single(container["ports"].Items(), p => p["name"].Text() == name)["containerPort"].Text()!, System.Globalization.CultureInfo.InvariantCulture);
+        static Dictionary<string, string?> Env(JsonObject container) => container["env"].Items().ToDictionary(e => e["name"].Text()!, e => e["value"].Text());
+
+        // The gateway listens for gRPC where its container port says, and its Service publishes that port.
+        var gateway = Assert.Single(Kustomize.Containers(One(resources, "Deployment", "gateway")));
+        var gatewayGrpc = Port(gateway, "grpc");
+        Assert.Equal(gatewayGrpc.ToString(System.Globalization.CultureInfo.InvariantCulture), Env(gateway)["Gateway__GrpcPort"]);
+        Assert.Contains(One(resources, "Service", "gateway")["spec"]?["ports"].Items() ?? [], p => p["targetPort"].Text() == "grpc");
+
+        // The gateway's gRPC cluster points at the workers' headless Service on the workers' gRPC port.
+        var worker = Assert.Single(Kustomize.Containers(One(resources, "Deployment", "inference-worker")));
+        var workerGrpc = Port(worker, "grpc");
+        Assert.Equal(workerGrpc.ToString(System.Globalization.CultureInfo.InvariantCulture), Env(worker)["Worker__GrpcPort"]);
+        var destination = new Uri(Assert.Single(Env(gateway), e => e.Key.StartsWith("ReverseProxy__Clusters__workers-grpc__Destinations__", StringComparison.Ordinal)).Value!);
+        var workerService = One(resources, "Service", "inference-worker");
+        Assert.Equal(workerService["metadata"]?["name"].Text(), destination.Host);
+        Assert.Equal(workerGrpc, destination.Port);
+        Assert.Contains(workerService["spec"]?["ports"].Items() ?? [], p => p["targetPort"].Text() == "grpc");
+
+        // The start-up probe asks the worker's own grpc.health.v1 service, on the gRPC port.
+        Assert.Equal(workerGrpc.ToString(System.Globalization.CultureInfo.InvariantCulture), worker["startupProbe"]?["grpc"]?["port"].Text());
+
+        // Only the gateway may connect, on both ports: a policy without the gRPC port would drop every gRPC call.
+        var allowed = Assert.Single(One(resources, "NetworkPolicy", "inference-worker")["spec"]?["ingress"].Items()!)["ports"].Items().Select(p => p["port"].Text()).Order();
+        Assert.Equal(["grpc", "http"], allowed);
+    }
+
+    [Fact]
+    public void TlsOverlay_Gateway_ServesHttpsFromTheSecretKeepsProbesOnHttpAndPublishes443()
+    {
+        var resources = Build("overlays/tls");
+        var deployment = One(resources, "Deployment", "gateway");
+        var gateway = Assert.Single(Kustomize.Containers(deployment));
+        var env = gateway["env"].Items().ToDictionary(e => e["name"].Text()!, e => e["value"].Text());
+        var https = new Uri(env["Kestrel__Endpoints__Https__Url"]!.Replace("+", "localhost", StringComparison.Ordinal));
+        Assert.Equal("https", https.Scheme);
+        Assert.Equal(https.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), Assert.Single(gateway["ports"].Items(), p => p["name"].Text() == "https")["containerPort"].Text());
+
+        // Certificate and key come from the TLS Secret's mount; probes stay on plain HTTP.
+        var mount = Assert.Single(gateway["volumeMounts"].Items(), m => env["Kestrel__Endpoints__Https__Certificate__Path"]!.StartsWith(m["mountPath"].Text() + "/", StringComparison.Ordinal));
+        var volume = Assert.Single(deployment["spec"]?["template"]?["spec"]?["volumes"].Items()!, v => v["name"].Text() == mount["name"].Text());
+        Assert.Equal("ecg2af-gateway-tls", volume["secret"]?["secretName"].Text());
+        Assert.StartsWith(mount["mountPath"].Text() + "/", env["Kestrel__Endpoints__Https__Certificate__KeyPath"], StringComparison.Ordinal);
+        Assert.Equal("http", gateway["readinessProbe"]?["httpGet"]?["port"].Text());
+        Assert.Equal("true", env["Gateway__Tls__RedirectHttp"]);
+
+        var ports = One(resources, "Service", "gateway")["spec"]?["ports"].Items().ToDictionary(p => p["name"].Text()!, p => p);
+        Assert.Equal(("443", "https"), (ports!["https"]["port"].Text(), ports["https"]["targetPort"].Text()));
+        Assert.Equal(env["Gateway__Tls__HttpsPort"], ports["https"]["port"].Text());
+        Assert.Contains("grpc", ports.Keys);
     }
 
     [Fact]

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Ecg2Af.Deploy.Tests.Support;
 
 namespace Ecg2Af.Deploy.Tests;
@@ -28,18 +27,5 @@ public sealed class PrometheusToolTests
         AssertSucceeds(["test", "rules", .. tests]);
     }
 
-    private static void AssertSucceeds(params string[] arguments)
-    {
-        var info = new ProcessStartInfo("promtool") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Folder };
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(info)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        Assert.True(process.WaitForExit(60_000), "promtool hung");
-        Assert.True(process.ExitCode == 0, $"promtool {string.Join(' ', arguments)} exited {process.ExitCode}:\n{output.Result}\n{error.Result}");
-    }
+    private static void AssertSucceeds(params string[] arguments) => Tool.Run("promtool", arguments, Folder);
 }

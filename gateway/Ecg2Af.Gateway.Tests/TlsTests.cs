@@ -54,6 +54,15 @@ public sealed class TlsTests : IDisposable
         Assert.Equal(HttpStatusCode.OK, probe.StatusCode);
         Assert.Equal(HttpStatusCode.OK, followed.StatusCode);
         Assert.True(followed.Headers.Contains("Strict-Transport-Security"));
+
+        // A gRPC call over plain HTTP is answered (here: no worker to forward to), not redirected: gRPC clients cannot follow.
+        using var grpc = new HttpRequestMessage(HttpMethod.Post, new Uri(gateway.Url, "/inference.GRPCInferenceService/ServerLive"))
+        {
+            Content = new ByteArrayContent([0, 0, 0, 0, 0]) { Headers = { ContentType = new("application/grpc") } },
+        };
+        using var call = await client.SendAsync(grpc);
+        Assert.NotEqual(HttpStatusCode.PermanentRedirect, call.StatusCode);
+        Assert.Null(call.Headers.Location);
     }
 
     public void Dispose()

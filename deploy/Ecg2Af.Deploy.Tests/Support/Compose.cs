@@ -23,11 +23,28 @@ public sealed class Compose
 
     public static Compose Scale => Load("docker-compose.scale.yml");
 
-    public static Compose Load(string name)
+    /// <summary>The TLS override on top of docker-compose.yml, merged as <c>docker-compose -f … -f …</c> merges them.</summary>
+    public static Compose Tls => Load("docker-compose.yml", "docker-compose.tls.yml");
+
+    /// <summary>
+    /// The files as the real tool sees them: <c>docker-compose config</c> (Debian's docker-compose) validates them
+    /// against the Compose schema, merges overrides, and resolves <c>${VAR:-default}</c> with the defaults, since it
+    /// runs in an environment holding only the one variable the scaled deployment demands be set.
+    /// </summary>
+    public static Compose Load(string name, params string[] overrides)
     {
-        var path = System.IO.Path.Combine(RepositoryLayout.Root, name);
-        return new Compose(path, Yaml.Load(path).Obj(name));
+        var rendered = Render([name, .. overrides], new Dictionary<string, string> { ["GRAFANA_ADMIN_PASSWORD"] = "compose-config-check" });
+        return new Compose(System.IO.Path.Combine(RepositoryLayout.Root, name), Yaml.LoadAllText(rendered, $"docker-compose -f {name} config").Single().Obj(name));
     }
+
+    /// <summary><c>docker-compose -f F1 -f F2 … config</c> in exactly <paramref name="environment"/>: the merged, checked file.</summary>
+    public static string Render(IEnumerable<string> files, IReadOnlyDictionary<string, string> environment) =>
+        Tool.Run("docker-compose", [.. files.SelectMany(f => new[] { "-f", System.IO.Path.Combine(RepositoryLayout.Root, f) }), "config"], RepositoryLayout.Root, environment);
+
+    /// <summary>The service's published ports as <c>[address:]published:target</c> (the tool writes short and long forms).</summary>
+    public IEnumerable<string> Ports(string service) => Services[service]["ports"].Items().Select(p => p is JsonObject port
+        ? $"{(port["host_ip"].Text() is { } ip ? ip + ":" : "")}{port["published"].Text()}:{port["target"].Text()}"
+        : p.Text()!.Replace("/tcp", "", StringComparison.Ordinal));
 
     /// <summary>The Dockerfile a service builds, or null for a service that runs a published image.</summary>
     public Dockerfile? DockerfileOf(string service) =>

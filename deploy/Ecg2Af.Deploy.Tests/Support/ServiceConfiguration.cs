@@ -97,6 +97,11 @@ public sealed class ServiceConfiguration
             return CheckReverseProxy(segments, value);
         }
 
+        if (segments[0].Equals("Kestrel", StringComparison.OrdinalIgnoreCase))
+        {
+            return CheckKestrel(segments, value);
+        }
+
         var section = _sections.Keys
             .Where(s => key.StartsWith(s + ":", StringComparison.OrdinalIgnoreCase))
             .OrderByDescending(s => s.Length)
@@ -146,6 +151,34 @@ public sealed class ServiceConfiguration
 
         var type = _yarp.GetType($"Yarp.ReverseProxy.Configuration.{configType}", throwOnError: true)!;
         return Walk(type, segments, 3, value, key);
+    }
+
+    /// <summary>Kestrel's own section: named endpoints (a URL, protocols, a certificate from files) and its limits.</summary>
+    private static string? CheckKestrel(string[] segments, string? value)
+    {
+        var key = string.Join(':', segments);
+        if (segments.Length > 2 && segments[1].Equals("Limits", StringComparison.OrdinalIgnoreCase))
+        {
+            return Walk(typeof(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerLimits), segments, 2, value, key);
+        }
+
+        if (segments.Length < 4 || !segments[1].Equals("Endpoints", StringComparison.OrdinalIgnoreCase))
+        {
+            return $"{key}: only Kestrel:Endpoints:<name>:… and Kestrel:Limits:… are checked";
+        }
+
+        var setting = string.Join(':', segments[3..]);
+        string[] certificate = ["Path", "KeyPath", "Password", "Subject", "Store", "Location", "AllowInvalid"];
+        return setting.ToUpperInvariant() switch
+        {
+            "URL" => value is null || Uri.TryCreate(value.Replace("://+", "://localhost", StringComparison.Ordinal).Replace("://*", "://localhost", StringComparison.Ordinal), UriKind.Absolute, out var url) && url.Scheme is "http" or "https"
+                ? null : $"{key}: '{value}' is not an http or https URL",
+            "PROTOCOLS" => value is null || Enum.TryParse<Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols>(value, ignoreCase: true, out _)
+                ? null : $"{key}: '{value}' is not an HttpProtocols value",
+            _ when segments.Length == 5 && segments[3].Equals("Certificate", StringComparison.OrdinalIgnoreCase)
+                && certificate.Contains(segments[4], StringComparer.OrdinalIgnoreCase) => null,
+            _ => $"{key}: not a Kestrel endpoint setting",
+        };
     }
 
     private static string? Walk(Type type, string[] segments, int index, string? value, string key)

@@ -14,12 +14,28 @@ public static class Yaml
 
     public static IReadOnlyList<JsonNode> LoadAll(string path)
     {
-        var stream = new YamlStream();
-        using (var reader = new StreamReader(path))
-        {
-            stream.Load(reader);
-        }
+        using var reader = new StreamReader(path);
+        return LoadAll(reader);
+    }
 
+    /// <summary>Every document of YAML text a tool printed (<paramref name="source"/> names it in errors).</summary>
+    public static IReadOnlyList<JsonNode> LoadAllText(string text, string source)
+    {
+        using var reader = new StringReader(text);
+        try
+        {
+            return LoadAll(reader);
+        }
+        catch (YamlDotNet.Core.YamlException e)
+        {
+            throw new InvalidOperationException($"{source} printed YAML that does not parse: {e.Message}", e);
+        }
+    }
+
+    private static IReadOnlyList<JsonNode> LoadAll(TextReader reader)
+    {
+        var stream = new YamlStream();
+        stream.Load(reader);
         return stream.Documents.Where(d => d.RootNode is not YamlScalarNode { Value: null or "" })
             .Select(d => Convert(d.RootNode)!).ToList();
     }

@@ -30,7 +30,10 @@ internal static class TlsExtensions
 
         if (options.RedirectHttp)
         {
-            app.UseWhen(context => !IsProbeOrScrape(context.Request.Path), branch => branch.UseHttpsRedirection());
+            // gRPC clients do not follow redirects: a 308 would only break a call on the h2c port (Gateway:GrpcPort),
+            // so gRPC is left alone; leave GrpcPort unset to serve gRPC over HTTPS only.
+            app.UseWhen(context => !IsProbeOrScrape(context.Request.Path) && !Routing.GrpcProtocol.IsGrpc(context.Request),
+                branch => branch.UseHttpsRedirection());
         }
 
         return app;
