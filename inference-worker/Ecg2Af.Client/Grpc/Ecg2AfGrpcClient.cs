@@ -268,15 +268,6 @@ public sealed class Ecg2AfGrpcClient : IDisposable
         return new CallOptions(headers, deadline, token);
     }
 
-    private CancellationTokenSource Deadline(CancellationToken cancellationToken, out long started)
-    {
-        started = Stopwatch.GetTimestamp();
-        var source = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        if (Options.Deadline is { } deadline)
-        {
-            source.CancelAfter(deadline);
-        }
-
-        return source;
-    }
+    private CancellationTokenSource Deadline(CancellationToken cancellationToken, out long started) =>
+        CallDeadline.Start(Options.Deadline, cancellationToken, out started);
 }
