@@ -195,17 +195,8 @@ public sealed class Ecg2AfClient : IDisposable
         }
     }
 
-    private CancellationTokenSource Deadline(CancellationToken cancellationToken, out long started)
-    {
-        started = Stopwatch.GetTimestamp();
-        var source = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        if (Options.Deadline is { } deadline)
-        {
-            source.CancelAfter(deadline);
-        }
-
-        return source;
-    }
+    private CancellationTokenSource Deadline(CancellationToken cancellationToken, out long started) =>
+        CallDeadline.Start(Options.Deadline, cancellationToken, out started);
 
     private async Task<HttpResponseMessage> SendAsync(Func<HttpRequestMessage> build, long started, HttpCompletionOption completion, CancellationToken cancellationToken)
     {

@@ -10,11 +10,14 @@ namespace Ecg2Af.Client.Rest;
 /// <param name="Data">Its FP32 values, row-major, whether the service sent them as JSON or as binary data.</param>
 public sealed record InferOutput(string Name, IReadOnlyList<long> Shape, float[] Data);
 
-/// <summary>An Open Inference Protocol inference answer.</summary>
+/// <summary>An Open Inference Protocol inference answer (REST or gRPC).</summary>
 /// <param name="ModelName">The model that answered.</param>
 /// <param name="ModelVersion">Its version.</param>
 /// <param name="Outputs">The output tensors, in the order the service sent them.</param>
-/// <param name="Header">The answer's JSON (the header alone for a binary answer), with the service's further fields.</param>
+/// <param name="Header">
+/// The answer's JSON (the header alone for a binary answer), with the service's further fields; over gRPC, the
+/// answer message as protobuf JSON (proto field names) without the raw tensor bytes.
+/// </param>
 public sealed record InferResult(string ModelName, string ModelVersion, IReadOnlyList<InferOutput> Outputs, JsonElement Header)
 {
     /// <summary>The output of that name.</summary>

@@ -326,7 +326,7 @@ internal static class BenchRun
     private static string Ms(TimeSpan t) => t.TotalMilliseconds.ToString("0.0", C);
 
     /// <summary>Measures each arm once per round, in forward order in odd rounds and reverse order in even ones (ABBA).</summary>
-    private static async Task<List<List<T>>> AlternateAsync<T>(IReadOnlyList<Func<Task<T>>> arms, int rounds, TextWriter log, string what)
+    internal static async Task<List<List<T>>> AlternateAsync<T>(IReadOnlyList<Func<Task<T>>> arms, int rounds, TextWriter log, string what)
     {
         var results = arms.Select(_ => new List<T>()).ToList();
         for (var round = 1; round <= rounds; round++)
@@ -342,7 +342,7 @@ internal static class BenchRun
         return results;
     }
 
-    private static double Median(IEnumerable<double> values)
+    internal static double Median(IEnumerable<double> values)
     {
         var sorted = values.Order().ToList();
         return sorted.Count == 0 ? 0 : sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;

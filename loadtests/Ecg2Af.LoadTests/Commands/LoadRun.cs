@@ -16,6 +16,9 @@ public sealed record LoadRunOptions
     /// <summary>The gateway to load (loopback only); ignored with <see cref="SelfHost"/>.</summary>
     public string Target { get; init; } = "http://127.0.0.1:8080";
 
+    /// <summary>The gateway's gRPC listener (h2c), for gRPC scenarios; ignored with <see cref="SelfHost"/>.</summary>
+    public string GrpcTarget { get; init; } = "http://127.0.0.1:8081";
+
     public bool SelfHost { get; init; }
 
     /// <summary>Self-host: workers to start (default: the largest the scenarios prefer).</summary>
@@ -86,18 +89,21 @@ public static class LoadRun
         try
         {
             Uri target;
+            Uri grpcTarget;
             string? apiKey;
             if (options.SelfHost)
             {
                 output.WriteLine($"Self-hosting the gateway and {workers} worker(s) ({RepositoryLayout.Configuration} build)...");
                 cluster = await SelfHost.StartAsync(workers, options.ModelRepository, options.WorkerSettings, options.GatewaySettings, cancellationToken);
                 target = cluster.GatewayUrl;
+                grpcTarget = cluster.GatewayGrpcUrl;
                 apiKey = cluster.ApiKey.Key;
                 output.WriteLine($"Gateway at {target}; workers at {string.Join(", ", cluster.WorkerUrls)}");
             }
             else
             {
                 target = LoopbackTarget.Parse(options.Target);
+                grpcTarget = LoopbackTarget.Parse(options.GrpcTarget);
                 apiKey = DevApiKey.Find(options.ApiKey, RootOrCurrent());
                 output.WriteLine(apiKey is null
                     ? $"No API key (--api-key, {DevApiKey.EnvironmentVariable} or {DevApiKey.RelativePath}): routes that need one will answer 401."
@@ -113,11 +119,12 @@ public static class LoadRun
             var info = new RunInfo(DateTimeOffset.UtcNow, MachineInfo.Commit(RootOrCurrent()), MachineInfo.CpuModel(), Environment.ProcessorCount,
                 MachineInfo.LoadAverage(), target.ToString(), options.SelfHost, options.SelfHost ? workers : null, clients, options.CommandLine);
             using var pool = new ClientPool(clients, options.Bounds.RequestTimeout, connectionsPerClient: 64, apiKey);
+            using var grpc = options.Scenarios.Any(ScenarioCatalog.NeedsGrpc) ? new GrpcClientPool(grpcTarget, clients, options.Bounds.RequestTimeout, apiKey) : null;
             var runner = new ScenarioRunner(pool, options.Bounds);
             var reports = new List<ScenarioReport>();
             foreach (var name in options.Scenarios)
             {
-                var scenario = ScenarioCatalog.Create(name, target, payloads, options.Overrides);
+                var scenario = ScenarioCatalog.Create(name, target, payloads, options.Overrides, grpc);
                 output.WriteLine($"Running {scenario.Name}: {scenario.DescribeLoad()} over {clients} client addresses...");
                 var before = await GatewayMetrics.ReadAsync(control, target, cancellationToken);
                 var result = await runner.RunAsync(scenario, cancellationToken);

@@ -17,6 +17,7 @@ internal static class RunCommand
             AllowMultipleArgumentsPerToken = true,
         };
         var target = new Option<string>("--target") { Description = "Gateway URL (loopback only).", DefaultValueFactory = _ => "http://127.0.0.1:8080" };
+        var grpcTarget = new Option<string>("--grpc-target") { Description = "The gateway's gRPC listener (h2c; loopback only), for the oip-grpc scenario.", DefaultValueFactory = _ => "http://127.0.0.1:8081" };
         var selfHost = new Option<bool>("--self-host") { Description = "Start the gateway and workers here (real processes on loopback) and load them." };
         var workers = new Option<int?>("--workers") { Description = "Self-host: number of workers (default 2; 3 for spread)." };
         var modelRepository = new Option<string?>("--model-repo") { Description = "Self-host: model repository to reuse (the stand-in is built there once)." };
@@ -43,7 +44,7 @@ internal static class RunCommand
 
         var root = new RootCommand("ecg2af-load: open- and closed-model load tests of the Ecg2Af gateway (loopback only), with NBomber-like reports and thresholds.")
         {
-            scenario, target, selfHost, workers, modelRepository, workerSetting, gatewaySetting, clients, rate, rampFrom, users, duration,
+            scenario, target, grpcTarget, selfHost, workers, modelRepository, workerSetting, gatewaySetting, clients, rate, rampFrom, users, duration,
             maxRequests, maxDuration, maxInFlight, timeout, threshold, output, samples, seed, list, apiKey,
         };
         root.SetAction(async (parse, cancellationToken) =>
@@ -65,6 +66,7 @@ internal static class RunCommand
                 {
                     Scenarios = parse.GetValue(scenario)!,
                     Target = parse.GetValue(target)!,
+                    GrpcTarget = parse.GetValue(grpcTarget)!,
                     SelfHost = parse.GetValue(selfHost),
                     Workers = parse.GetValue(workers),
                     ModelRepository = parse.GetValue(modelRepository),

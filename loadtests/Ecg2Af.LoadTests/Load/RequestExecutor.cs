@@ -4,7 +4,7 @@ using Ecg2Af.LoadTests.Scenarios;
 
 namespace Ecg2Af.LoadTests.Load;
 
-/// <summary>Sends one request, reads the whole answer, and records what happened.</summary>
+/// <summary>Sends one request, reads the whole answer, and records what happened (a step with its own sender, e.g. gRPC, sends itself).</summary>
 public static class RequestExecutor
 {
     public const string WorkerHeader = "X-Ecg2Af-Worker";
@@ -14,6 +14,11 @@ public static class RequestExecutor
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(step);
+        if (step.Send is { } send)
+        {
+            return await send(context, scheduledTimestamp, cancellationToken);
+        }
+
         using var request = step.Build(context);
         long sent = 0;
         if (request.Content is { } content)

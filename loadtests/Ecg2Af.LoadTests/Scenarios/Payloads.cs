@@ -9,7 +9,8 @@ public sealed record EcgRecordFiles(string Label, IReadOnlyList<(string FileName
 
 /// <summary>
 /// The request bodies the scenarios send: real ECG files in several formats (from ../shared/ecg-samples, read once),
-/// and one real ECG's model input as an Open Inference Protocol request in JSON and in the binary tensor extension.
+/// and one real ECG's model input as an Open Inference Protocol request in JSON and in the binary tensor extension
+/// (and as the tensor itself, which the gRPC step sends).
 /// The tensor comes from the service itself (POST /api/v1/ecg:preprocess through the target), so the tool stays
 /// black-box.
 /// </summary>
@@ -44,6 +45,15 @@ public sealed class Payloads
     public int OipBinaryHeaderLength { get; private set; }
 
     public bool HasTensor => OipJson.Length > 0;
+
+    /// <summary>The model input's name (for requests built per call, e.g. gRPC ModelInfer).</summary>
+    public string InputName { get; private set; } = "";
+
+    /// <summary>The model input's shape, [1, samples, leads].</summary>
+    public IReadOnlyList<long> TensorShape { get; private set; } = [];
+
+    /// <summary>The model input's values, row-major.</summary>
+    public ReadOnlyMemory<float> TensorData { get; private set; }
 
     /// <summary>Reads the upload mix (or the given records) from <paramref name="samplesFolder"/>.</summary>
     public static Payloads Load(string samplesFolder, IEnumerable<string[]>? records = null)
@@ -102,6 +112,9 @@ public sealed class Payloads
     {
         ArgumentNullException.ThrowIfNull(data);
         Model = model;
+        InputName = inputName;
+        TensorShape = [1, samples, leads];
+        TensorData = data;
         OipJson = Ecg2AfRequests.JsonInferBody(inputName, [1, samples, leads], data);
         (OipBinary, OipBinaryHeaderLength) = Ecg2AfRequests.BinaryInferBody(inputName, [1, samples, leads], data, []);
     }

@@ -57,10 +57,13 @@ public sealed record LoadOverrides
 /// </summary>
 public static class ScenarioCatalog
 {
-    public static IReadOnlyList<string> Names { get; } = ["smoke", "web-form", "oip-json", "oip-binary", "batch", "stat-mix", "spread", "saturation"];
+    public static IReadOnlyList<string> Names { get; } = ["smoke", "web-form", "oip-json", "oip-binary", "oip-grpc", "batch", "stat-mix", "spread", "saturation"];
 
     /// <summary>Whether the scenario needs the OIP tensor (fetched from the target before the run).</summary>
-    public static bool NeedsTensor(string name) => name is "smoke" or "oip-json" or "oip-binary";
+    public static bool NeedsTensor(string name) => name is "smoke" or "oip-json" or "oip-binary" or "oip-grpc";
+
+    /// <summary>Whether the scenario calls the gateway's gRPC listener (it needs a <see cref="GrpcClientPool"/>).</summary>
+    public static bool NeedsGrpc(string name) => name is "oip-grpc";
 
     /// <summary>Workers a self-hosted run starts for this scenario unless told otherwise.</summary>
     public static int PreferredWorkers(string name) => name == "spread" ? 3 : 2;
@@ -68,13 +71,23 @@ public static class ScenarioCatalog
     /// <summary>Client source addresses the scenario spreads over unless told otherwise.</summary>
     public static int PreferredClients(string name) => name switch
     {
-        "spread" or "oip-json" or "oip-binary" => 200,
+        "spread" or "oip-json" or "oip-binary" or "oip-grpc" => 200,
         _ => 50,
     };
 
-    public static Scenario Create(string name, Uri target, Payloads payloads, LoadOverrides? overrides = null)
+    /// <param name="name">The scenario.</param>
+    /// <param name="target">The gateway's HTTP address.</param>
+    /// <param name="payloads">The request bodies.</param>
+    /// <param name="overrides">Command-line changes to the load.</param>
+    /// <param name="grpc">The gRPC clients of the gateway's gRPC listener; needed by <see cref="NeedsGrpc"/> scenarios only.</param>
+    public static Scenario Create(string name, Uri target, Payloads payloads, LoadOverrides? overrides = null, GrpcClientPool? grpc = null)
     {
         ArgumentNullException.ThrowIfNull(payloads);
+        if (NeedsGrpc(name) && grpc is null)
+        {
+            throw new ArgumentException($"Scenario '{name}' calls the gateway's gRPC listener; give it a gRPC client pool.", nameof(grpc));
+        }
+
         overrides ??= new LoadOverrides();
         var scenario = name switch
         {
@@ -111,6 +124,14 @@ public static class ScenarioCatalog
                 Name = name,
                 Description = "High-concurrency API clients: Open Inference Protocol v2 inference with the binary tensor extension.",
                 Steps = [new StepDefinition("oip-binary", 1, Requests.OipBinary(target, payloads))],
+                Load = [new KeepConstantPhase(32, TimeSpan.FromSeconds(30))],
+                Thresholds = [T("fail_ratio <= 0.01"), T("ok >= 1")],
+            },
+            "oip-grpc" => new Scenario
+            {
+                Name = name,
+                Description = "High-concurrency API clients: Open Inference Protocol v2 ModelInfer over gRPC through the gateway's gRPC listener (raw FP32 tensor), one channel per client address.",
+                Steps = [GrpcRequests.ModelInfer("oip-grpc", grpc!, payloads)],
                 Load = [new KeepConstantPhase(32, TimeSpan.FromSeconds(30))],
                 Thresholds = [T("fail_ratio <= 0.01"), T("ok >= 1")],
             },

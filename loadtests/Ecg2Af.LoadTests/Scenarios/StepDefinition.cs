@@ -1,3 +1,5 @@
+using Ecg2Af.LoadTests.Measurement;
+
 namespace Ecg2Af.LoadTests.Scenarios;
 
 /// <summary>Which request is being built: its number in the run and the client (source address) sending it.</summary>
@@ -11,4 +13,14 @@ public readonly record struct RequestContext(long Index, int Client);
 public sealed record StepDefinition(string Name, double Weight, Func<RequestContext, HttpRequestMessage> Build)
 {
     public Func<int, bool> IsOk { get; init; } = status => status is >= 200 and < 300;
+
+    /// <summary>
+    /// A step that is not one HTTP request message (a gRPC call): sends it for the context, given the scheduled
+    /// timestamp, and says what happened. <see cref="Build"/> is not used then.
+    /// </summary>
+    public Func<RequestContext, long, CancellationToken, Task<Outcome>>? Send { get; init; }
+
+    /// <summary>A step sent by <paramref name="send"/> rather than as an HTTP request message (see <see cref="Send"/>).</summary>
+    public static StepDefinition Custom(string name, double weight, Func<RequestContext, long, CancellationToken, Task<Outcome>> send) =>
+        new(name, weight, _ => throw new InvalidOperationException($"Step '{name}' is sent by its own sender, not as an HTTP request message.")) { Send = send };
 }
