@@ -142,5 +142,22 @@ public sealed class CliFixture : IDisposable
 
     public string Scratch() => Directory.CreateDirectory(Path.Combine(Root, $"run-{Guid.NewGuid():N}")).FullName;
 
+    /// <summary>A real gateway and one worker serving <see cref="Models"/>, auditing into <paramref name="work"/>; the
+    /// <paramref name="settings"/> (API keys, say) go to both.</summary>
+    public Task<LocalCluster.LocalCluster> StartClusterAsync(string work, IReadOnlyDictionary<string, string>? settings = null)
+    {
+        var shared = settings ?? new Dictionary<string, string>();
+        return LocalCluster.LocalCluster.StartAsync(new LocalCluster.LocalClusterOptions
+        {
+            Workers = 1,
+            WorkerSettings = new Dictionary<string, string>(shared)
+            {
+                ["Model__RepositoryPath"] = Models,
+                ["Audit__SqlitePath"] = Path.Combine(work, "audit.db"),
+            },
+            GatewaySettings = shared,
+        });
+    }
+
     public void Dispose() => Directory.Delete(Root, recursive: true);
 }

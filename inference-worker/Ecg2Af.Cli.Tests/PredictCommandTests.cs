@@ -36,16 +36,7 @@ public sealed class PredictCommandTests(CliFixture fixture, ITestOutputHelper ou
         var keySettings = created.Stderr.Split('\n').Select(l => l.Trim()).Where(l => l.StartsWith("Security__", StringComparison.Ordinal))
             .Select(l => l.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
         Assert.Equal(3, keySettings.Count);
-        await using var cluster = await LocalCluster.LocalCluster.StartAsync(new LocalClusterOptions
-        {
-            Workers = 1,
-            WorkerSettings = new Dictionary<string, string>(keySettings)
-            {
-                ["Model__RepositoryPath"] = fixture.Models,
-                ["Audit__SqlitePath"] = Path.Combine(work, "audit.db"),
-            },
-            GatewaySettings = keySettings,
-        });
+        await using var cluster = await fixture.StartClusterAsync(work, keySettings);
         var keyless = await CliProcess.RunAsync(work, Limit, "predict", "in", "--url", cluster.GatewayUrl.ToString(), "--name", "Cli Tester",
             "--email", "cli@example.org", "--api-key", "e2a_not-a-configured-key", "--out", "keyless.jsonl");
         Assert.NotEqual(0, keyless.ExitCode);

@@ -24,15 +24,7 @@ public sealed class ReadingHintOptionTests(CliFixture fixture, ITestOutputHelper
         var refused = await CliProcess.RunAsync(work, Limit, "predict", "in", "--models", fixture.Models, "--out", "refused.jsonl");
         var local = await CliProcess.RunAsync(work, Limit, "predict", "in", "--models", fixture.Models, "--out", "local.jsonl",
             "--sample-rate-hz", "1000", "--allow-flat-leads");
-        await using var cluster = await LocalCluster.LocalCluster.StartAsync(new LocalClusterOptions
-        {
-            Workers = 1,
-            WorkerSettings = new Dictionary<string, string>
-            {
-                ["Model__RepositoryPath"] = fixture.Models,
-                ["Audit__SqlitePath"] = Path.Combine(work, "audit.db"),
-            },
-        });
+        await using var cluster = await fixture.StartClusterAsync(work);
         var remote = await CliProcess.RunAsync(work, Limit, "predict", "in", "--url", cluster.GatewayUrl.ToString(), "--name", "Cli Tester",
             "--email", "cli@example.org", "--api-key", cluster.ApiKey.Key, "--out", "remote.jsonl", "--sample-rate", "1000", "--allow-flat-leads");
         output.WriteLine(refused.Stderr + local.Stderr + remote.Stderr);

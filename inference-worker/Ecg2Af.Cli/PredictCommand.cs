@@ -41,7 +41,7 @@ internal static class PredictCommand
         priority.AcceptOnlyFromAmong("batch", "routine", "stat");
         var sampleRate = ReadingOptions.SampleRate();
         var allowFlatLeads = ReadingOptions.AllowFlatLeads();
-        var units = new Option<string?>("--units") { Description = "Units of raw values for formats that carry none: mV, uV or V." };
+        var units = ReadingOptions.Units();
         var quiet = new Option<bool>("--no-progress") { Description = "No progress display (the summary is still written to standard error)." };
         var command = new Command("predict", "Score many ECG records and write one CSV or JSON Lines row per record.")
         {

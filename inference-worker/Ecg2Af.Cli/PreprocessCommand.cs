@@ -26,7 +26,7 @@ internal static class PreprocessCommand
         var version = new Option<string?>("--version") { Description = "Model version (default: the highest numeric version)." };
         var sampleRate = ReadingOptions.SampleRate();
         var allowFlatLeads = ReadingOptions.AllowFlatLeads();
-        var units = new Option<string?>("--units") { Description = "Units of raw values for formats that carry none: mV, uV or V." };
+        var units = ReadingOptions.Units();
         var output = new Option<string?>("--out") { Description = "Write the JSON here instead of standard output." };
         var command = new Command("preprocess", "Show what the model would receive for one ECG record.")
         {

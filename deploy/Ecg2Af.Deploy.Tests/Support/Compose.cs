@@ -6,6 +6,8 @@ namespace Ecg2Af.Deploy.Tests.Support;
 /// <summary>A Compose file and the facts about its services the tests compare.</summary>
 public sealed class Compose
 {
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<string>> Rendered = new(StringComparer.Ordinal);
+
     private Compose(string path, JsonObject document)
     {
         Path = path;
@@ -33,8 +35,12 @@ public sealed class Compose
     /// </summary>
     public static Compose Load(string name, params string[] overrides)
     {
-        var rendered = Render([name, .. overrides], new Dictionary<string, string> { ["GRAFANA_ADMIN_PASSWORD"] = "compose-config-check" });
-        return new Compose(System.IO.Path.Combine(RepositoryLayout.Root, name), Yaml.LoadAllText(rendered, $"docker-compose -f {name} config").Single().Obj(name));
+        // Rendered once per set of files for the whole test run (the files do not change meanwhile); parsed per call, so
+        // no test sees another's changes to the tree.
+        var files = string.Join(' ', [name, .. overrides]);
+        var rendered = Rendered.GetOrAdd(files, _ => new Lazy<string>(() =>
+            Render([name, .. overrides], new Dictionary<string, string> { ["GRAFANA_ADMIN_PASSWORD"] = "compose-config-check" }))).Value;
+        return new Compose(System.IO.Path.Combine(RepositoryLayout.Root, name), Yaml.LoadAllText(rendered, $"docker-compose -f {files} config").Single().Obj(name));
     }
 
     /// <summary><c>docker-compose -f F1 -f F2 … config</c> in exactly <paramref name="environment"/>: the merged, checked file.</summary>

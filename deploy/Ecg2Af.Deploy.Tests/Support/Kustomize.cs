@@ -8,8 +8,11 @@ namespace Ecg2Af.Deploy.Tests.Support;
 /// </summary>
 public static class Kustomize
 {
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<string>> Rendered = new(StringComparer.Ordinal);
+
+    /// <summary>The rendered resources, rendered once per directory for the test run and parsed afresh for each caller.</summary>
     public static IReadOnlyList<JsonObject> Build(string directory) =>
-        Yaml.LoadAllText(Tool.Run("kubectl", ["kustomize", directory], directory), $"kubectl kustomize {directory}")
+        Yaml.LoadAllText(Rendered.GetOrAdd(directory, d => new Lazy<string>(() => Tool.Run("kubectl", ["kustomize", d], d))).Value, $"kubectl kustomize {directory}")
             .Select(d => d.Obj(directory)).ToList();
 
     /// <summary>Containers (and init containers) of a workload's pod template.</summary>

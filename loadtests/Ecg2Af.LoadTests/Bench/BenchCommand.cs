@@ -108,7 +108,7 @@ internal static class BenchRun
             var payloads = Payloads.Load(settings.SamplesFolder, [[Payloads.TensorSource]]);
             md.AppendLine(C, $"## Load benchmark, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, commit `{MachineInfo.Commit(RepositoryLayout.Root)}`");
             md.AppendLine();
-            md.AppendLine(C, $"- Machine: {MachineInfo.CpuModel()}, {Environment.ProcessorCount} cores, {MachineInfo.CpuMhz():0} MHz; load average at start {MachineInfo.LoadAverage()}");
+            md.AppendLine(MachineLine());
             foreach (var (key, value) in settings.WorkerSettings)
             {
                 md.AppendLine(C, $"- Worker setting: {key}={value}");
@@ -364,20 +364,36 @@ internal static class BenchRun
     private static async Task<StepReport> MeasureClosedAsync(Uri target, Payloads payloads, BenchSettings settings, int users, int clients, CancellationToken cancellationToken) =>
         (await MeasureClosedAsync(target, payloads, settings, users, clients, [], cancellationToken)).Report;
 
-    /// <summary>A closed-loop phase after a warm-up; also the CPU time each of <paramref name="processIds"/> used during it.</summary>
     private static async Task<(StepReport Report, TimeSpan[] Cpu)> MeasureClosedAsync(
         Uri target, Payloads payloads, BenchSettings settings, int users, int clients, int[] processIds, CancellationToken cancellationToken)
     {
         var bounds = new RunBounds { MaxDuration = settings.Phase + TimeSpan.FromMinutes(2), RequestTimeout = TimeSpan.FromMinutes(1) };
         using var pool = new ClientPool(clients, bounds.RequestTimeout, users, SelfHost.Key.Key);
-        var runner = new ScenarioRunner(pool, bounds);
-        var scenario = new Scenario { Name = "bench", Steps = [Step(target, payloads, settings)], Load = [new KeepConstantPhase(users, TimeSpan.FromSeconds(3))] };
-        await runner.RunAsync(scenario, cancellationToken);
+        return await MeasureClosedAsync(new ScenarioRunner(pool, bounds), Step(target, payloads, settings), users, TimeSpan.FromSeconds(3), settings.Phase, processIds, cancellationToken);
+    }
+
+    /// <summary>
+    /// One closed-loop phase of <paramref name="step"/> after an unmeasured warm-up, and the CPU time each of
+    /// <paramref name="processIds"/> used during the measured part (what every bench reports per ECG).
+    /// </summary>
+    internal static async Task<(StepReport Report, TimeSpan[] Cpu)> MeasureClosedAsync(
+        ScenarioRunner runner, StepDefinition step, int users, TimeSpan warmup, TimeSpan phase, IReadOnlyList<int> processIds, CancellationToken cancellationToken)
+    {
+        var scenario = new Scenario { Name = "bench-" + step.Name, Steps = [step], Load = [new KeepConstantPhase(users, warmup)] };
+        if (warmup > TimeSpan.Zero)
+        {
+            await runner.RunAsync(scenario, cancellationToken);
+        }
+
         var before = processIds.Select(CpuTime.Of).ToArray();
-        var result = await runner.RunAsync(scenario with { Load = [new KeepConstantPhase(users, settings.Phase)] }, cancellationToken);
+        var result = await runner.RunAsync(scenario with { Load = [new KeepConstantPhase(users, phase)] }, cancellationToken);
         var cpu = processIds.Select((id, i) => CpuTime.Of(id) - before[i]).ToArray();
         return (StepReport.From(result.Steps[0], result.Window), cpu);
     }
+
+    /// <summary>The report line naming the processor, its cores and clock, and the load average now.</summary>
+    internal static string MachineLine() =>
+        string.Create(C, $"- Machine: {MachineInfo.CpuModel()}, {Environment.ProcessorCount} cores, {MachineInfo.CpuMhz():0} MHz; load average at start {MachineInfo.LoadAverage()}");
 
     private static async Task<StepReport> MeasureOpenAsync(Uri target, Payloads payloads, BenchSettings settings, double rate, CancellationToken cancellationToken)
     {

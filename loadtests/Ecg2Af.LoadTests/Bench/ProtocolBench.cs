@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
-using Ecg2Af.LoadTests.Bench;
 using Ecg2Af.LoadTests.Load;
 using Ecg2Af.LoadTests.Reporting;
 using Ecg2Af.LoadTests.Scenarios;
@@ -86,7 +85,7 @@ internal static class ProtocolBench
         {
             // The same ECG in every arm: its file for the form, its model input (from the service's preprocess) for OIP.
             var payloads = Payloads.Load(settings.SamplesFolder, [[Payloads.TensorSource]]);
-            var loadAtStart = MachineInfo.LoadAverage();
+            var machine = BenchRun.MachineLine();
             await using var cluster = await SelfHost.StartAsync(settings.Workers, repository, new Dictionary<string, string>(settings.WorkerSettings), new Dictionary<string, string>(), cancellationToken);
             using (var control = ClientPool.Authorize(new HttpClient { Timeout = TimeSpan.FromSeconds(60) }, SelfHost.Key.Key))
             {
@@ -97,8 +96,7 @@ internal static class ProtocolBench
             using var http = new ClientPool(settings.Clients, timeout, connectionsPerClient: settings.Users, SelfHost.Key.Key);
             using var grpc = new GrpcClientPool(cluster.GatewayGrpcUrl, settings.Clients, timeout, SelfHost.Key.Key);
             var runner = new ScenarioRunner(http, new RunBounds { MaxDuration = settings.Warmup + settings.Phase + TimeSpan.FromMinutes(2), RequestTimeout = timeout });
-            int[] workerProcesses = [.. Enumerable.Range(0, settings.Workers).Select(w => cluster.Worker(w).ProcessId)];
-            var gatewayProcess = cluster.Gateway.ProcessId;
+            int[] processes = [cluster.Gateway.ProcessId, .. Enumerable.Range(0, settings.Workers).Select(w => cluster.Worker(w).ProcessId)];
 
             StepDefinition Step(string arm) => arm switch
             {
@@ -109,23 +107,14 @@ internal static class ProtocolBench
 
             async Task<ProtocolPhase> MeasureAsync(string arm)
             {
-                var scenario = new Scenario { Name = "bench-" + arm, Steps = [Step(arm)], Load = [new KeepConstantPhase(settings.Users, settings.Warmup)] };
-                if (settings.Warmup > TimeSpan.Zero)
-                {
-                    await runner.RunAsync(scenario, cancellationToken);
-                }
-
-                var gatewayBefore = CpuTime.Of(gatewayProcess);
-                var workersBefore = workerProcesses.Select(CpuTime.Of).ToArray();
-                var result = await runner.RunAsync(scenario with { Load = [new KeepConstantPhase(settings.Users, settings.Phase)] }, cancellationToken);
-                var gatewayCpu = CpuTime.Of(gatewayProcess) - gatewayBefore;
-                var workersCpu = workerProcesses.Select((id, i) => CpuTime.Of(id) - workersBefore[i]).Aggregate(TimeSpan.Zero, (a, b) => a + b);
-                return new ProtocolPhase(StepReport.From(result.Steps[0], result.Window), gatewayCpu, workersCpu);
+                // The gateway first, then every worker.
+                var (report, cpu) = await BenchRun.MeasureClosedAsync(runner, Step(arm), settings.Users, settings.Warmup, settings.Phase, processes, cancellationToken);
+                return new ProtocolPhase(report, cpu[0], cpu.Skip(1).Aggregate(TimeSpan.Zero, (a, b) => a + b));
             }
 
             var measured = await BenchRun.AlternateAsync(
                 settings.Arms.Select(arm => (Func<Task<ProtocolPhase>>)(() => MeasureAsync(arm))).ToList(), settings.Rounds, log, "protocols");
-            return Render(settings, measured, loadAtStart);
+            return Render(settings, measured, machine);
         }
         finally
         {
@@ -136,12 +125,12 @@ internal static class ProtocolBench
         }
     }
 
-    private static string Render(ProtocolBenchSettings settings, List<List<ProtocolPhase>> measured, string loadAtStart)
+    private static string Render(ProtocolBenchSettings settings, List<List<ProtocolPhase>> measured, string machine)
     {
         var md = new StringBuilder();
         md.AppendLine(C, $"## Protocol comparison through the gateway, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, commit `{MachineInfo.Commit(RepositoryLayout.Root)}`");
         md.AppendLine();
-        md.AppendLine(C, $"- Machine: {MachineInfo.CpuModel()}, {Environment.ProcessorCount} cores, {MachineInfo.CpuMhz():0} MHz; load average at start {loadAtStart}");
+        md.AppendLine(machine);
         md.AppendLine(C, $"- Self-hosted gateway and {settings.Workers} worker(s) ({RepositoryLayout.Configuration} build); {settings.Users} closed-loop clients over {settings.Clients} client addresses; {settings.Phase.TotalSeconds:0.#} s per phase after {settings.Warmup.TotalSeconds:0.#} s of warm-up; {settings.Rounds} round(s), arms in alternating order");
         foreach (var (key, value) in settings.WorkerSettings)
         {
