@@ -9,7 +9,7 @@
   const MAX_NAME = 200;
   // The prediction answer carries the millivolt leads for the plot (include=leads_mv): each ECG is uploaded once.
   const API = { predict: "/api/v1/predictions", predictWithLeads: "/api/v1/predictions?include=leads_mv", batch: "/api/v1/predictions:batch" };
-  const FIELDS = ["name", "email", "api-key", "ecg", "sample_rate_hz"];
+  const FIELDS = ["name", "email", "api-key", "ecg", "sample_rate_hz", "allow_flat_leads"];
 
   const $ = (id) => document.getElementById(id);
   const form = $("predict-form");
@@ -235,6 +235,7 @@
     for (const f of list) body.append("ecg", f, f.name);
     const rate = $("sample_rate_hz").value.trim();
     if (rate) body.append("sample_rate_hz", rate);
+    if ($("allow_flat_leads").checked) body.append("allow_flat_leads", "true");
     return body;
   }
 
@@ -309,6 +310,13 @@
     warn.hidden = !(inEcg >= 0.5);
     warn.textContent = inEcg >= 0.5
       ? `AF may already be present on this ECG (probability ${pct(inEcg)}). The 5-year incident-AF risk estimate is not valid when AF is already present.`
+      : "";
+
+    // Scored on request although leads the model needs carry no signal: say so above the numbers, not only in the flags.
+    const flat = (res.quality_flags || []).find((f) => f.startsWith("scored_with_flat_leads:"));
+    $("flat-warning").hidden = !flat;
+    $("flat-warning").textContent = flat
+      ? `Scored with flat or missing leads (${flat.slice(flat.indexOf(":") + 1).split(",").join(", ")}): the model read zeros in their place, so these numbers are less reliable than for a complete ECG.`
       : "";
 
     if (res.sex) {

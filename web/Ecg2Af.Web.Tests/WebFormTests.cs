@@ -274,23 +274,66 @@ public sealed class WebFormTests(WebFixture fixture) : IClassFixture<WebFixture>
         await page.Context.CloseAsync();
     }
 
+    [Fact]
+    public async Task Submit_ChestLeadsFlat_RefusalNamesThem_ThenTheCheckboxScoresItWithAWarning()
+    {
+        // JS00001 at its own 500 Hz with V1–V6 (columns 6–11) zeroed: electrodes off, as the model must not silently score.
+        var npy = TempFile("js-no-chest.npy", JsAsNpy(repeat: 1, flatFrom: 6));
+        var rate = new Dictionary<string, string> { ["sample_rate_hz"] = "500" };
+        using var refused = await PredictAsync([npy], expectSuccess: false, rate);
+        using var scored = await PredictAsync([npy], expectSuccess: true, new(rate) { ["allow_flat_leads"] = "true" });
+        var page = await fixture.NewPageAsync();
+        await page.FillAsync("#name", Name);
+        await page.FillAsync("#email", Email);
+        await page.SetInputFilesAsync("#ecg", npy);
+        await page.FillAsync("#sample_rate_hz", "500");
+        Assert.False(await page.IsCheckedAsync("#allow_flat_leads"));
+
+        await page.ClickAsync("#submit");
+
+        // Off by default: the API's 422 naming the leads, word for word, next to the file field; no result.
+        var problem = refused.RootElement;
+        Assert.Contains("V1, V2, V3, V4, V5, V6", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        await Expect(page, "#ecg-error", $"{problem.GetProperty("title").GetString()}: {problem.GetProperty("detail").GetString()}");
+        Assert.False(await page.IsVisibleAsync("#result"));
+
+        await page.CheckAsync("#allow_flat_leads");
+        await page.ClickAsync("#submit");
+        await page.Locator("#result").WaitForAsync();
+
+        // Scored on request, with a warning above the numbers and the API's flag; the numbers are the API's.
+        await Expect(page, "#flat-warning",
+            "Scored with flat or missing leads (V1, V2, V3, V4, V5, V6): the model read zeros in their place, so these numbers are less reliable than for a complete ECG.");
+        var result = scored.RootElement.GetProperty("result");
+        Assert.Contains("scored_with_flat_leads:V1,V2,V3,V4,V5,V6",
+            result.GetProperty("quality_flags").EnumerateArray().Select(f => f.GetString()));
+        Assert.Contains("scored_with_flat_leads:V1,V2,V3,V4,V5,V6", await Fact(page, "quality-flags"), StringComparison.Ordinal);
+        var risk = result.GetProperty("af_risk").GetProperty("probability").GetDouble();
+        Assert.Equal((risk * 100).ToString("0.0", CultureInfo.InvariantCulture) + "%", await page.TextContentAsync("#af-risk"));
+        await page.Context.CloseAsync();
+    }
+
     /// <summary>JS00001 (500 Hz, µV int16 in its Challenge .mat) with every frame repeated: [10000, 12] float32 mV, as a 1 kHz recorder gives it.</summary>
-    private static byte[] NpyAt1kHz()
+    private static byte[] NpyAt1kHz() => JsAsNpy(repeat: 2, flatFrom: 12);
+
+    /// <summary>JS00001 as a float32 mV <c>.npy</c>: each frame written <paramref name="repeat"/> times, leads from <paramref name="flatFrom"/> on as zeros.</summary>
+    private static byte[] JsAsNpy(int repeat, int flatFrom)
     {
         var mat = File.ReadAllBytes(SamplePath("wfdb-challenge-mat/JS00001.mat"));
         var frames = (mat.Length - 24) / 24;
-        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + (2 * frames).ToString(CultureInfo.InvariantCulture) + ", 12), }";
+        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + (repeat * frames).ToString(CultureInfo.InvariantCulture) + ", 12), }";
         header = header.PadRight(118 - 1) + "\n";
         using var buffer = new MemoryStream();
         buffer.Write([0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 1, 0, (byte)header.Length, 0]);
         buffer.Write(Encoding.ASCII.GetBytes(header));
         for (var t = 0; t < frames; t++)
         {
-            for (var repeat = 0; repeat < 2; repeat++)
+            for (var copy = 0; copy < repeat; copy++)
             {
                 for (var lead = 0; lead < 12; lead++)
                 {
-                    buffer.Write(BitConverter.GetBytes(BitConverter.ToInt16(mat, 24 + (2 * ((t * 12) + lead))) / 1000f));
+                    var mv = lead < flatFrom ? BitConverter.ToInt16(mat, 24 + (2 * ((t * 12) + lead))) / 1000f : 0f;
+                    buffer.Write(BitConverter.GetBytes(mv));
                 }
             }
         }
@@ -408,13 +451,18 @@ public sealed class WebFormTests(WebFixture fixture) : IClassFixture<WebFixture>
         return path;
     }
 
-    private async Task<JsonDocument> PredictAsync(IReadOnlyList<string> paths, bool expectSuccess = true)
+    private async Task<JsonDocument> PredictAsync(IReadOnlyList<string> paths, bool expectSuccess = true, Dictionary<string, string>? fields = null)
     {
         using var content = new MultipartFormDataContent
         {
             { new StringContent(Name), "name" },
             { new StringContent(Email), "email" },
         };
+        foreach (var (key, value) in fields ?? [])
+        {
+            content.Add(new StringContent(value), key);
+        }
+
         foreach (var path in paths)
         {
             var part = new ByteArrayContent(await File.ReadAllBytesAsync(path));
