@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Ecg2Af.Inference.Repository;
 using Ecg2Af.Inference.Runtime;
 using Ecg2Af.Inference.Serving;
@@ -201,6 +202,54 @@ public sealed class InferenceSchedulerTests(TinyModelFixture fixture) : IClassFi
         Assert.All(results, r => Assert.Equal(4, r.BatchSize));
     }
 
+    [Theory]
+    [InlineData(1000, true)]
+    [InlineData(0, false)]
+    public async Task Batching_ClosedLoopClientsOnTwoLoops_GatherWindowKeepsTheirBatchesWhole(double gatherMs, bool whole)
+    {
+        // Four closed-loop clients, two loops, 100 ms of compute per item: each loop should run two clients at a time.
+        // A client sends again 1–4 ms after its answer (its own number), as clients answered together do over loopback.
+        var target = new SlowTarget(fixture.Version, TimeSpan.FromMilliseconds(100));
+        using var scheduler = Start(new SchedulerOptions { MaxBatchSize = 16, InferenceLoops = 2, BatchGatherMs = gatherMs });
+        async Task Client(int id)
+        {
+            for (var round = 0; round < 6; round++)
+            {
+                await Submit(scheduler, target, tag: id);
+                await Task.Delay(TimeSpan.FromMilliseconds(id));
+            }
+        }
+
+        await Task.WhenAll(Enumerable.Range(1, 4).Select(Client)).WaitAsync(Wait);
+
+        // After the first rounds (the loops start from nothing), the batches: whole pairs with the window; without it
+        // the first client back runs alone and the rest queue behind it.
+        var settled = target.BatchSizes.Skip(4).ToList();
+        var pairs = settled.Count(size => size == 2);
+        if (whole)
+        {
+            Assert.True(pairs >= settled.Count - 1, $"batches after warm-up: {string.Join(", ", settled)}");
+        }
+        else
+        {
+            Assert.True(settled.Count(size => size == 1) >= 2, $"batches after warm-up: {string.Join(", ", settled)}");
+        }
+    }
+
+    [Fact]
+    public async Task Batching_GatherWindow_LoneRequestDoesNotWait()
+    {
+        var target = new SlowTarget(fixture.Version, TimeSpan.FromMilliseconds(100));
+        using var scheduler = Start(new SchedulerOptions { MaxBatchSize = 16, InferenceLoops = 2, BatchGatherMs = 1000 });
+        await Submit(scheduler, target, tag: 1).WaitAsync(Wait);
+
+        // Share of one: nothing else is in the system to wait for (the window would be 25 ms here).
+        var alone = await Submit(scheduler, target, tag: 2).WaitAsync(Wait);
+
+        Assert.Equal(1, alone.BatchSize);
+        Assert.True(alone.QueueTime < TimeSpan.FromMilliseconds(20), $"queued {alone.QueueTime}");
+    }
+
     [Fact]
     public async Task Batching_QueueDelay_HoldsPartialBatchUntilPreferredSize()
     {
@@ -361,6 +410,27 @@ public sealed class InferenceSchedulerTests(TinyModelFixture fixture) : IClassFi
     [InlineData("-1")]
     [InlineData("")]
     public void Priorities_TryParse_RejectsOtherValues(string text) => Assert.False(Priorities.TryParse(text, out _));
+
+    /// <summary>The tiny model, taking <c>perItem</c> × batch size of wall time per run (a stand-in for a real model's compute).</summary>
+    private sealed class SlowTarget(ServedVersion inner, TimeSpan perItem) : IInferenceTarget
+    {
+        public ConcurrentQueue<int> BatchSizes { get; } = new();
+
+        public string ModelName => inner.ModelName;
+
+        public string ModelVersion => inner.ModelVersion;
+
+        public int InputLength => inner.InputLength;
+
+        public IReadOnlyList<int> OutputSizes => inner.OutputSizes;
+
+        public void Run(int loop, Memory<float> input, int batchSize, float[][] outputs)
+        {
+            BatchSizes.Enqueue(batchSize);
+            Thread.Sleep(perItem * batchSize);
+            inner.Run(loop, input, batchSize, outputs);
+        }
+    }
 
     private static InferenceScheduler Start(SchedulerOptions options)
     {

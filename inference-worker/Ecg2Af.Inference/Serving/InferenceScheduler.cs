@@ -11,7 +11,8 @@ namespace Ecg2Af.Inference.Serving;
 /// <item>Batching: a free loop takes the oldest request of the highest non-empty lane, then every queued request for the
 /// same model version in lane order, up to <see cref="SchedulerOptions.MaxBatchSize"/> items; without a queue delay and
 /// with several loops it takes only its share of the work in the system ((queued + running items) ÷ loops, rounded up),
-/// so loops run even batches side by side.
+/// so loops run even batches side by side; short of what it expects (that share, or its last batch's size) it waits up
+/// to <see cref="SchedulerOptions.BatchGatherMs"/> from when it came free for the clients it just answered.
 /// With a queue delay it
 /// holds a partial batch open until the delay passes, the batch is full, or it reaches a preferred size; a batch led by
 /// a <c>stat</c> request is never held.</item>
@@ -44,6 +45,9 @@ public sealed class InferenceScheduler : IDisposable
     /// <summary>Exponentially weighted compute seconds per batch item; 0 until the first batch ran.</summary>
     private double _secondsPerItem;
 
+    /// <summary>Items of each loop's last batch: the clients it just answered, who are likely to send again.</summary>
+    private readonly int[] _lastBatchItems;
+
     public InferenceScheduler(SchedulerOptions options, ISchedulerEvents? events = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -52,6 +56,7 @@ public sealed class InferenceScheduler : IDisposable
         _preferred = [.. options.PreferredBatchSizes ?? []];
         _delayTicks = (long)(options.MaxQueueDelay.TotalSeconds * Stopwatch.Frequency);
         _threads = new Thread[Math.Max(1, options.InferenceLoops)];
+        _lastBatchItems = new int[_threads.Length];
         for (var i = 0; i < _threads.Length; i++)
         {
             var loop = i;
@@ -319,7 +324,7 @@ public sealed class InferenceScheduler : IDisposable
             _former.Wait();
             try
             {
-                batch = FormBatch();
+                batch = FormBatch(loop);
             }
             finally
             {
@@ -336,8 +341,9 @@ public sealed class InferenceScheduler : IDisposable
     }
 
     /// <summary>Blocks until a batch is due (see the class remarks) and takes it out of the lanes; null when stopping.</summary>
-    private List<Pending>? FormBatch()
+    private List<Pending>? FormBatch(int loop)
     {
+        var freeSince = Stopwatch.GetTimestamp();
         lock (_gate)
         {
             while (true)
@@ -363,21 +369,33 @@ public sealed class InferenceScheduler : IDisposable
                 // Urgent work never waits for a batch to fill: a stat head goes at once, with whatever is queued beside it.
                 var due = items >= _options.MaxBatchSize || overflow || _preferred.Contains(items) || now >= dueAt || _draining
                     || head.Request.Priority == Priority.Stat;
+                // Without a queue delay, with several loops, a loop takes its share of the work in the system
+                // (queued + running items ÷ loops, rounded up) instead of everything queued: 8 queued ECGs and 2
+                // idle loops make two batches of 4 side by side, and a loop that frees while the other runs 1 ECG
+                // takes 4 of 6 queued, leaving 2 for the other, so batches (and latencies) stay even under a
+                // closed loop of clients. Short of its share, it waits up to the gather window for the rest (the
+                // clients just answered are sending again: as many as the loop's last batch held, or its share).
+                // (With a delay the operator asked for full batches.)
+                var loops = _threads.Length;
+                var sharing = due && loops > 1 && _delayTicks == 0 && !_draining;
+                var share = sharing ? (QueuedItemsLocked(head.Request.Target) + _runningItems + loops - 1) / loops : 0;
+                var expected = Math.Min(Math.Max(share, _lastBatchItems[loop]), _options.MaxBatchSize);
+                if (sharing && items < expected && !overflow && head.Request.Priority != Priority.Stat)
+                {
+                    // Counted from when this loop came free, or from the first request if that came later.
+                    var gatherUntil = Math.Max(oldest, freeSince) + GatherTicksLocked();
+                    if (now < gatherUntil)
+                    {
+                        due = false;
+                        dueAt = gatherUntil;
+                    }
+                }
+
                 if (due)
                 {
-                    // Without a queue delay, with several loops, a loop takes its share of the work in the system
-                    // (queued + running items ÷ loops, rounded up) instead of everything queued: 8 queued ECGs and 2
-                    // idle loops make two batches of 4 side by side, and a loop that frees while the other runs 1 ECG
-                    // takes 4 of 6 queued, leaving 2 for the other, so batches (and latencies) stay even under a
-                    // closed loop of clients. (With a delay the operator asked for full batches, and gets them.)
-                    var loops = _threads.Length;
-                    if (loops > 1 && _delayTicks == 0 && !_draining)
+                    if (sharing && share < items)
                     {
-                        var share = (QueuedItemsLocked(head.Request.Target) + _runningItems + loops - 1) / loops;
-                        if (share < items)
-                        {
-                            (batch, items, _) = CollectLocked(head.Request.Target, share);
-                        }
+                        (batch, items, _) = CollectLocked(head.Request.Target, share);
                     }
 
                     foreach (var pending in batch)
@@ -388,6 +406,7 @@ public sealed class InferenceScheduler : IDisposable
 
                     _busy++;
                     _runningItems += items;
+                    _lastBatchItems[loop] = items;
                     _events.BusyLoopsChanged(_busy);
                     return batch;
                 }
@@ -398,6 +417,13 @@ public sealed class InferenceScheduler : IDisposable
                 Monitor.Wait(_gate, wait < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : wait);
             }
         }
+    }
+
+    /// <summary>The gather window in ticks: <see cref="SchedulerOptions.BatchGatherMs"/>, at most a quarter of one item's measured compute time.</summary>
+    private long GatherTicksLocked()
+    {
+        var seconds = Math.Min(_options.BatchGatherMs / 1000, _secondsPerItem / 4);
+        return (long)(seconds * Stopwatch.Frequency);
     }
 
     private void Execute(int loop, List<Pending> batch, LoopBuffers buffers)

@@ -33,6 +33,16 @@ public sealed class SchedulerOptions : IValidatableObject
     public double MaxQueueDelayMs { get; set; }
 
     /// <summary>
+    /// With several loops and no queue delay: how long a free loop may wait for the rest of its share of the work
+    /// (queued + running ÷ loops) when fewer requests are queued than that, capped at a quarter of the measured compute
+    /// time of one ECG. Closed-loop clients answered together send their next requests within a few milliseconds of each
+    /// other; without this wait the first of them runs alone and the rest queue behind a full batch, which doubles the
+    /// tail at moderate concurrency. 0: dispatch at once. A lone request (share 1) and stat requests never wait.
+    /// </summary>
+    [Range(0, 1_000)]
+    public double BatchGatherMs { get; set; } = 8;
+
+    /// <summary>
     /// Concurrent inference loops (one ONNX Runtime session each per model version). 0 (the default): the automatic
     /// layout of <see cref="ThreadBudget.Loops"/>, one loop per core; the worker resolves it at start-up. A scheduler
     /// constructed with 0 runs one loop.
