@@ -6,46 +6,52 @@ namespace Ecg2Af.Gateway.Tests.EndToEnd;
 
 /// <summary>
 /// Every worker LocalCluster starts sees only its share of the cores (<see cref="WorkerCores"/>, the AppHost's split,
-/// through <c>DOTNET_PROCESSOR_COUNT</c>), so three workers lay out their inference loops for a third of the machine
-/// each instead of all of it; a worker setting of the variable wins. The worker reports its loops in
+/// through <c>DOTNET_PROCESSOR_COUNT</c>), so each of three workers lays out its ONNX Runtime threads for a third of
+/// the machine instead of all of it; a worker setting of the variable wins. Seen through the automatic layout
+/// (<c>Serving:InferenceLoops</c> 0: one loop per core it may use), whose loops the worker reports in
 /// <c>ecg2af_inference_loops</c>.
 /// </summary>
 [Collection(ClusterCollection.Name)]
 public class WorkerCoresTests(ClusterFixture fixture)
 {
-    [Fact]
-    public async Task EveryWorker_LaysOutItsInferenceLoopsForItsShareOfTheCores()
-    {
-        var share = WorkerCores.PerWorker(Environment.ProcessorCount, ClusterFixture.WorkerCount);
+    private const int Worker = 2;
 
-        for (var i = 0; i < ClusterFixture.WorkerCount; i++)
-        {
-            var metrics = await PrometheusText.ScrapeAsync(fixture.Cluster.WorkerUrls[i]);
-            Assert.Equal(AutomaticLoops(share), metrics.Value("ecg2af_inference_loops"));
-        }
+    private static int Share => WorkerCores.PerWorker(Environment.ProcessorCount, ClusterFixture.WorkerCount);
+
+    [Fact]
+    public async Task Worker_LaysOutItsThreadsForItsShareOfTheCores()
+    {
+        var loops = await LoopsAfterRestartAsync(new Dictionary<string, string> { ["Serving__InferenceLoops"] = "0" });
+
+        Assert.Equal(Math.Min(Share, ThreadBudget.MaxAutoLoops), loops);
     }
 
     [Fact]
     public async Task ProcessorCountWorkerSetting_OverridesTheShare()
     {
-        const int worker = 2;
-        var share = WorkerCores.PerWorker(Environment.ProcessorCount, ClusterFixture.WorkerCount);
-        var other = share == 1 ? 2 : 1;
+        var other = Share == 1 ? 2 : 1;
+
+        var loops = await LoopsAfterRestartAsync(new Dictionary<string, string>
+        {
+            ["Serving__InferenceLoops"] = "0",
+            [WorkerCores.Variable] = other.ToString(CultureInfo.InvariantCulture),
+        });
+
+        Assert.Equal(other, loops);
+    }
+
+    /// <summary>Restarts one worker with <paramref name="settings"/>, reads its loops, and puts it back as it was.</summary>
+    private async Task<double> LoopsAfterRestartAsync(Dictionary<string, string> settings)
+    {
         try
         {
-            await fixture.Cluster.KillWorkerAsync(worker);
-            await fixture.Cluster.RestartWorkerAsync(worker, new Dictionary<string, string> { [WorkerCores.Variable] = other.ToString(CultureInfo.InvariantCulture) }, waitUntilReady: true);
-
-            var metrics = await PrometheusText.ScrapeAsync(fixture.Cluster.WorkerUrls[worker]);
-
-            Assert.Equal(AutomaticLoops(other), metrics.Value("ecg2af_inference_loops"));
+            await fixture.Cluster.KillWorkerAsync(Worker);
+            await fixture.Cluster.RestartWorkerAsync(Worker, settings, waitUntilReady: true);
+            return (await PrometheusText.ScrapeAsync(fixture.Cluster.WorkerUrls[Worker])).Value("ecg2af_inference_loops");
         }
         finally
         {
-            await fixture.RestoreWorkerAsync(worker);
+            await fixture.RestoreWorkerAsync(Worker);
         }
     }
-
-    /// <summary>The worker's automatic layout on <paramref name="cores"/>: one single-threaded loop per core, at most <see cref="ThreadBudget.MaxAutoLoops"/>.</summary>
-    private static double AutomaticLoops(int cores) => Math.Min(cores, ThreadBudget.MaxAutoLoops);
 }

@@ -129,7 +129,7 @@ internal static class LatencyBench
             for (var i = 0; i < tail.Count; i++)
             {
                 var (s, u, rate, l) = tail[i];
-                md.AppendLine(C, $"| {i + 1} | {s.OkPerSecond:0.00} | {u.Latency.P50Ms:0} / {u.Latency.P99Ms:0} | {rate:0.00} → {l.RequestsPerSecond:0.00} | {l.Latency.P50Ms:0} / {l.Latency.P99Ms:0} / {l.Latency.MaxMs:0} | {l.Late} | {s.Failed + u.Failed + l.Failed + l.Dropped} | {tail[i].Ratio:0.00} |");
+                md.AppendLine(C, $"| {i + 1} | {s.OkPerSecond:0.00} | {u.Latency.P50Ms:0} / {u.Latency.P99Ms:0} | {rate:0.00} → {l.Requests / settings.Phase.TotalSeconds:0.00} | {l.Latency.P50Ms:0} / {l.Latency.P99Ms:0} / {l.Latency.MaxMs:0} | {l.Late} | {s.Failed + u.Failed + l.Failed + l.Dropped} | {tail[i].Ratio:0.00} |");
             }
 
             md.AppendLine();
