@@ -1,3 +1,4 @@
+using Ecg2Af.LocalCluster;
 using Ecg2Af.Security;
 using Microsoft.Extensions.Configuration;
 
@@ -5,12 +6,13 @@ using Microsoft.Extensions.Configuration;
 // destinations taken from them. Processes only: no container runtime is needed. The workers follow the machine: one
 // worker per two cores (at least one, at most four; Workers:Count overrides), and each worker sees only its share of
 // the cores (DOTNET_PROCESSOR_COUNT, Workers:CoresPerWorker overrides), from which it lays out its inference loops
-// and ONNX Runtime threads, so the workers together never oversubscribe the machine.
+// and ONNX Runtime threads, so the workers together never oversubscribe the machine (the split is WorkerCores, shared
+// with LocalCluster, which tests and the load tool start).
 var builder = DistributedApplication.CreateBuilder(args);
 
 var cores = Environment.ProcessorCount;
-var workerCount = builder.Configuration.GetValue("Workers:Count", Math.Clamp(cores / 2, 1, 4));
-var coresPerWorker = builder.Configuration.GetValue("Workers:CoresPerWorker", Math.Max(1, cores / Math.Max(1, workerCount)));
+var workerCount = builder.Configuration.GetValue("Workers:Count", WorkerCores.DefaultWorkers(cores));
+var coresPerWorker = builder.Configuration.GetValue("Workers:CoresPerWorker", WorkerCores.PerWorker(cores, workerCount));
 if (workerCount < 1 || coresPerWorker < 1)
 {
     throw new InvalidOperationException($"Workers:Count ({workerCount}) and Workers:CoresPerWorker ({coresPerWorker}) must be at least 1.");
@@ -42,7 +44,7 @@ for (var i = 0; i < workerCount; i++)
         .WithEnvironment("Model__RepositoryPath", modelRepository)
         .WithEnvironment("Worker__InstanceId", id)
         .WithEnvironment("Worker__GrpcPort", (firstWorkerGrpcPort + i).ToString(System.Globalization.CultureInfo.InvariantCulture))
-        .WithEnvironment("DOTNET_PROCESSOR_COUNT", coresPerWorker.ToString(System.Globalization.CultureInfo.InvariantCulture))
+        .WithEnvironment(WorkerCores.Variable, coresPerWorker.ToString(System.Globalization.CultureInfo.InvariantCulture))
         .WithHttpHealthCheck("/health/ready");
     foreach (var (key, value) in security)
     {

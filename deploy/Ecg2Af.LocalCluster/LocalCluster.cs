@@ -6,7 +6,8 @@ namespace Ecg2Af.LocalCluster;
 
 /// <summary>
 /// The real gateway in front of N real workers, each its own process on a loopback port. Workers can be killed and
-/// restarted on the same port, as a crash and a redeploy would.
+/// restarted on the same port, as a crash and a redeploy would. Each worker gets its share of the cores
+/// (<see cref="WorkerCores"/>, as under the AppHost); a <c>DOTNET_PROCESSOR_COUNT</c> worker setting overrides it.
 /// </summary>
 public sealed class LocalCluster : IAsyncDisposable
 {
@@ -252,6 +253,9 @@ public sealed class LocalCluster : IAsyncDisposable
             ["Worker__InstanceId"] = WorkerId(index),
             ["Worker__GrpcPort"] = Invariant(_workerGrpcPorts[index]),
         };
+
+        // Each worker its share of the cores, as the AppHost gives it, unless the settings say otherwise.
+        environment.TryAdd(WorkerCores.Variable, WorkerCores.Setting(_workers.Length));
         if (_ownedAuditFolder is not null)
         {
             environment["Audit__SqlitePath"] = AuditSqlitePath!;

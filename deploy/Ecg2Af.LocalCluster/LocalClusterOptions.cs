@@ -8,7 +8,10 @@ public sealed record LocalClusterOptions
     /// <summary>Model repository shared by the workers. Null: a fresh temporary folder (the stand-in is built there).</summary>
     public string? ModelRepository { get; init; }
 
-    /// <summary>Extra configuration for every worker, as environment variables (<c>Section__Key</c>).</summary>
+    /// <summary>
+    /// Extra configuration for every worker, as environment variables (<c>Section__Key</c>). Without
+    /// <c>DOTNET_PROCESSOR_COUNT</c> here each worker gets its share of the cores (<see cref="WorkerCores.PerWorker"/>).
+    /// </summary>
     public IReadOnlyDictionary<string, string> WorkerSettings { get; init; } = new Dictionary<string, string>();
 
     /// <summary>Extra configuration for the gateway, as environment variables.</summary>

@@ -1,3 +1,4 @@
+using Ecg2Af.LoadTests.Load;
 using Ecg2Af.LocalCluster;
 
 namespace Ecg2Af.Gateway.Tests.EndToEnd;
@@ -14,11 +15,10 @@ public sealed class ClusterFixture : IAsyncLifetime
     /// <summary>Distinct client source addresses used by the acceptance tests.</summary>
     public const int ClientCount = 200;
 
-    private readonly Lazy<HttpClient[]> _clients;
+    private readonly Lazy<ClientPool> _clients;
 
     public ClusterFixture() =>
-        _clients = new(() => [.. Enumerable.Range(0, ClientCount).Select(i =>
-            Cluster.ApiKey.Authorize(LoopbackClients.Create(LoopbackClients.Address(i), TimeSpan.FromSeconds(60), maxConnections: 4)))]);
+        _clients = new(() => new ClientPool(ClientCount, TimeSpan.FromSeconds(60), connectionsPerClient: 4, Cluster.ApiKey.Key));
 
     private IReadOnlyList<string>? _homes;
 
@@ -26,7 +26,7 @@ public sealed class ClusterFixture : IAsyncLifetime
 
     public Uri Gateway => Cluster.GatewayUrl;
 
-    /// <summary>Client i connects from <see cref="LoopbackClients.Address"/>(i) and sends the cluster's API key.</summary>
+    /// <summary>Client i connects from <see cref="LoopbackClients.Address"/>(i) and sends the cluster's API key (the load tool's client pool).</summary>
     public IReadOnlyList<HttpClient> Clients => _clients.Value;
 
     public async Task InitializeAsync() => Cluster = await LocalCluster.LocalCluster.StartAsync(new LocalClusterOptions { Workers = WorkerCount });
@@ -35,10 +35,7 @@ public sealed class ClusterFixture : IAsyncLifetime
     {
         if (_clients.IsValueCreated)
         {
-            foreach (var client in _clients.Value)
-            {
-                client.Dispose();
-            }
+            _clients.Value.Dispose();
         }
 
         await Cluster.DisposeAsync();

@@ -1,15 +1,18 @@
-using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
+using Ecg2Af.LoadTests.Load;
+using Ecg2Af.LoadTests.Measurement;
+using Ecg2Af.LoadTests.Scenarios;
 using Ecg2Af.LocalCluster;
 
 namespace Ecg2Af.Gateway.Tests.EndToEnd;
 
-/// <summary>Requests the end-to-end tests send, and a round of one request per client.</summary>
+/// <summary>Requests the end-to-end tests send, and a round of one request per client (sent by the load tool's engine).</summary>
 public static class Load
 {
     /// <summary>The worker header every worker response carries.</summary>
-    public const string WorkerHeader = "X-Ecg2Af-Worker";
+    public const string WorkerHeader = RequestExecutor.WorkerHeader;
 
     private static readonly Lazy<(byte[] Header, byte[] Data)> SmallRecord = new(() => (
         File.ReadAllBytes(RepositoryLayout.SharedFile("ecg-samples", "wfdb", "00001_lr.hea")),
@@ -59,8 +62,12 @@ public static class Load
     };
 
     /// <summary>A worker's deliberate answer to <see cref="NotAnEcgPrediction"/>.</summary>
-    public static bool RefusedByWorker(HttpResponseMessage response) =>
-        response.StatusCode == HttpStatusCode.UnsupportedMediaType && Worker(response) is not null;
+    public static bool RefusedByWorker(HttpResponseMessage response) => RefusedByWorker((int)response.StatusCode, Worker(response));
+
+    /// <summary>A worker's deliberate answer to <see cref="NotAnEcgPrediction"/>, as the engine recorded it.</summary>
+    public static bool RefusedByWorker(Outcome outcome) => RefusedByWorker(outcome.Status, outcome.Worker);
+
+    private static bool RefusedByWorker(int status, string? worker) => status == (int)HttpStatusCode.UnsupportedMediaType && worker is not null;
 
     private static ByteArrayContent Part(string name, byte[] bytes)
     {
@@ -74,37 +81,22 @@ public static class Load
         response.Headers.TryGetValues(WorkerHeader, out var values) ? values.Single() : null;
 
     /// <summary>
-    /// One POST per client, at most <paramref name="parallel"/> at a time. A failure is any answer
-    /// <paramref name="expected"/> rejects (by default anything but a worker's 200) or no answer at all.
+    /// One POST per client, at most <paramref name="parallel"/> at a time, each sent and recorded by the load tool's
+    /// engine (<see cref="RequestExecutor"/>). A failure is any outcome <paramref name="expected"/> rejects (by default
+    /// anything but a worker's 200) or no answer at all.
     /// </summary>
     public static async Task<Round> RoundAsync(
         IReadOnlyList<HttpClient> clients, Uri gateway, Func<HttpContent> content, int parallel = 8, string path = "/api/v1/ecg:preprocess",
-        Func<HttpResponseMessage, bool>? expected = null)
+        Func<Outcome, bool>? expected = null)
     {
-        expected ??= r => r.StatusCode == HttpStatusCode.OK && Worker(r) is not null;
-        var workers = new string?[clients.Count];
-        var failures = new ConcurrentQueue<string>();
+        expected ??= o => o.Status == (int)HttpStatusCode.OK && o.Worker is not null;
         var url = new Uri(gateway, path);
+        var step = new StepDefinition("round", 1, _ => new HttpRequestMessage(HttpMethod.Post, url) { Content = content() });
+        var outcomes = new Outcome[clients.Count];
         await Parallel.ForEachAsync(Enumerable.Range(0, clients.Count), new ParallelOptions { MaxDegreeOfParallelism = parallel }, async (i, ct) =>
-        {
-            try
-            {
-                using var body = content();
-                using var response = await clients[i].PostAsync(url, body, ct);
-                var worker = Worker(response);
-                if (!expected(response))
-                {
-                    failures.Enqueue($"client {i}: {(int)response.StatusCode} from {worker ?? "the gateway"}: {await response.Content.ReadAsStringAsync(ct)}");
-                }
-
-                workers[i] = worker;
-            }
-            catch (HttpRequestException e)
-            {
-                failures.Enqueue($"client {i}: {e.Message}");
-            }
-        });
-        return new Round(workers, [.. failures]);
+            outcomes[i] = await RequestExecutor.SendAsync(clients[i], step, new RequestContext(i, i), Stopwatch.GetTimestamp(), ct));
+        var failures = outcomes.Select((o, i) => expected(o) ? null : $"client {i}: {o.StatusKey} from {o.Worker ?? "the gateway"}").OfType<string>();
+        return new Round([.. outcomes.Select(o => o.Worker)], [.. failures]);
     }
 
     public sealed record Round(IReadOnlyList<string?> Workers, IReadOnlyList<string> Failures);

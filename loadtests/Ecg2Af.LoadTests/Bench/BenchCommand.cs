@@ -1,12 +1,10 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text;
 using Ecg2Af.LoadTests.Bench;
 using Ecg2Af.LoadTests.Load;
 using Ecg2Af.LoadTests.Reporting;
 using Ecg2Af.LoadTests.Scenarios;
 using Ecg2Af.LoadTests.Targets;
-using Ecg2Af.LocalCluster;
 
 namespace Ecg2Af.LoadTests.Commands;
 
@@ -29,28 +27,19 @@ internal static class BenchCommand
         request.AcceptOnlyFromAmong("web-form", "oip-binary");
         var batching = new Option<int?>("--compare-batching") { Description = "Compare Serving__MaxBatchSize=1 with this batch size (0: skip).", DefaultValueFactory = _ => 16 };
         var flopsPerCycle = new Option<double>("--flops-per-cycle") { Description = "FP32 FLOP per cycle per core for the peak (32: two 256-bit FMA pipes, as on Zen 4).", DefaultValueFactory = _ => 32 };
-        var modelRepository = new Option<string?>("--model-repo") { Description = "Model repository to reuse (the stand-in is built there once)." };
-        var workerSetting = new Option<string[]>("--worker-setting") { Description = "Worker setting KEY=VALUE for every cluster the bench starts (e.g. Model__Runtime__IntraOpThreads=2); repeatable." };
-        var samples = new Option<string?>("--samples") { Description = "ECG samples folder (default ../shared/ecg-samples)." };
-        var output = new Option<string?>("--out", "-o") { Description = "Folder for bench.md." };
+        var common = new BenchOptions("bench.md");
         var command = new Command("bench", "Measure the docs/benchmarks.md load figures in one self-hosted run.")
         {
-            seconds, rounds, users, ceilingBatch, overload, scale, request, batching, flopsPerCycle, modelRepository, workerSetting, samples, output,
+            seconds, rounds, users, ceilingBatch, overload, scale, request, batching, flopsPerCycle,
         };
+        common.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
             var settings = new BenchSettings(
                 TimeSpan.FromSeconds(parse.GetValue(seconds)), parse.GetValue(rounds), parse.GetValue(users), parse.GetValue(ceilingBatch), parse.GetValue(overload), parse.GetValue(scale)!,
-                parse.GetValue(request)!, parse.GetValue(batching), parse.GetValue(flopsPerCycle), parse.GetValue(modelRepository),
-                parse.GetValue(samples) ?? Path.Combine(RepositoryLayout.Shared, "ecg-samples"), RunCommand.Settings(parse.GetValue(workerSetting)));
-            var markdown = await BenchRun.ExecuteAsync(settings, Console.Out, cancellationToken);
-            Console.WriteLine(markdown);
-            if (parse.GetValue(output) is { } folder)
-            {
-                Directory.CreateDirectory(folder);
-                await File.WriteAllTextAsync(Path.Combine(folder, "bench.md"), markdown, cancellationToken);
-            }
-
+                parse.GetValue(request)!, parse.GetValue(batching), parse.GetValue(flopsPerCycle), parse.GetValue(common.ModelRepository),
+                common.SamplesFolder(parse), common.WorkerSettings(parse));
+            await common.PrintAsync(parse, await BenchRun.ExecuteAsync(settings, Console.Out, cancellationToken), cancellationToken);
             return 0;
         });
         return command;
@@ -98,22 +87,11 @@ internal static class BenchRun
 {
     private static readonly CultureInfo C = CultureInfo.InvariantCulture;
 
-    public static async Task<string> ExecuteAsync(BenchSettings settings, TextWriter log, CancellationToken cancellationToken)
-    {
-        var repository = settings.ModelRepository ?? Directory.CreateTempSubdirectory("ecg2af-bench-models-").FullName;
-        var ownsRepository = settings.ModelRepository is null;
-        var md = new StringBuilder();
-        try
+    public static Task<string> ExecuteAsync(BenchSettings settings, TextWriter log, CancellationToken cancellationToken) =>
+        BenchOptions.WithModelRepositoryAsync(settings.ModelRepository, async repository =>
         {
             var payloads = Payloads.Load(settings.SamplesFolder, [[Payloads.TensorSource]]);
-            md.AppendLine(C, $"## Load benchmark, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, commit `{MachineInfo.Commit(RepositoryLayout.Root)}`");
-            md.AppendLine();
-            md.AppendLine(MachineLine());
-            foreach (var (key, value) in settings.WorkerSettings)
-            {
-                md.AppendLine(C, $"- Worker setting: {key}={value}");
-            }
-
+            var md = BenchOptions.Header("Load benchmark", settings.WorkerSettings);
             md.AppendLine(C, $"- Request measured over HTTP: {settings.Request} ({Payloads.TensorSource}); {settings.Phase.TotalSeconds:0} s per phase after a 3 s warm-up");
 
             // 1. One worker behind the gateway. Each round measures, back to back so that they share the machine's
@@ -309,15 +287,7 @@ internal static class BenchRun
             md.AppendLine();
             md.AppendLine(C, $"Load average at the end {MachineInfo.LoadAverage()}.");
             return md.ToString();
-        }
-        finally
-        {
-            if (ownsRepository && Directory.Exists(repository))
-            {
-                Directory.Delete(repository, recursive: true);
-            }
-        }
-    }
+        });
 
     private static Dictionary<string, string> Quiet() => new(StringComparer.Ordinal);
 

@@ -28,28 +28,25 @@ internal static class ProtocolBenchCommand
         var workers = new Option<int>("--workers") { Description = "Workers behind the gateway.", DefaultValueFactory = _ => 2 };
         var arms = new Option<string[]>("--arm") { Description = $"Arms to compare, in order: {string.Join(", ", ProtocolBench.Arms)}.", DefaultValueFactory = _ => [.. ProtocolBench.Arms], AllowMultipleArgumentsPerToken = true };
         arms.AcceptOnlyFromAmong([.. ProtocolBench.Arms]);
-        var modelRepository = new Option<string?>("--model-repo") { Description = "Model repository to reuse (the stand-in is built there once)." };
-        var workerSetting = new Option<string[]>("--worker-setting") { Description = "Worker setting KEY=VALUE; repeatable." };
-        var samples = new Option<string?>("--samples") { Description = "ECG samples folder (default ../shared/ecg-samples)." };
-        var output = new Option<string?>("--out", "-o") { Description = "Folder for bench-protocols.md." };
+        var common = new BenchOptions("bench-protocols.md");
         var command = new Command("bench-protocols", "Compare gRPC, REST binary OIP and the multipart form through the gateway in one self-hosted run.")
         {
-            seconds, warmup, rounds, users, clients, workers, arms, modelRepository, workerSetting, samples, output,
+            seconds, warmup, rounds, users, clients, workers, arms,
         };
+        common.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
             var settings = new ProtocolBenchSettings(
                 TimeSpan.FromSeconds(parse.GetValue(seconds)), TimeSpan.FromSeconds(parse.GetValue(warmup)), parse.GetValue(rounds), parse.GetValue(users),
-                parse.GetValue(clients), parse.GetValue(workers), parse.GetValue(arms)!, parse.GetValue(modelRepository),
-                parse.GetValue(samples) ?? Path.Combine(RepositoryLayout.Shared, "ecg-samples"), RunCommand.Settings(parse.GetValue(workerSetting)));
+                parse.GetValue(clients), parse.GetValue(workers), parse.GetValue(arms)!, parse.GetValue(common.ModelRepository),
+                common.SamplesFolder(parse), common.WorkerSettings(parse));
             if (settings.Phase <= TimeSpan.Zero || settings.Warmup < TimeSpan.Zero || settings.Rounds < 1 || settings.Users < 1 || settings.Clients < 1 || settings.Workers < 1 || settings.Arms.Count == 0)
             {
                 Console.Error.WriteLine("--seconds, --rounds, --users, --clients and --workers must be positive, --warmup not negative, and at least one --arm given.");
                 return LoadRun.UsageError;
             }
 
-            var markdown = await ProtocolBench.ExecuteAsync(settings, Console.Out, cancellationToken);
-            await LoadRun.PrintMarkdownAsync(markdown, parse.GetValue(output), "bench-protocols.md", cancellationToken);
+            await common.PrintAsync(parse, await ProtocolBench.ExecuteAsync(settings, Console.Out, cancellationToken), cancellationToken);
             return 0;
         });
         return command;
@@ -77,11 +74,8 @@ internal static class ProtocolBench
 
     private static readonly CultureInfo C = CultureInfo.InvariantCulture;
 
-    public static async Task<string> ExecuteAsync(ProtocolBenchSettings settings, TextWriter log, CancellationToken cancellationToken)
-    {
-        var repository = settings.ModelRepository ?? Directory.CreateTempSubdirectory("ecg2af-bench-models-").FullName;
-        var ownsRepository = settings.ModelRepository is null;
-        try
+    public static Task<string> ExecuteAsync(ProtocolBenchSettings settings, TextWriter log, CancellationToken cancellationToken) =>
+        BenchOptions.WithModelRepositoryAsync(settings.ModelRepository, async repository =>
         {
             // The same ECG in every arm: its file for the form, its model input (from the service's preprocess) for OIP.
             var payloads = Payloads.Load(settings.SamplesFolder, [[Payloads.TensorSource]]);
@@ -115,15 +109,7 @@ internal static class ProtocolBench
             var measured = await BenchRun.AlternateAsync(
                 settings.Arms.Select(arm => (Func<Task<ProtocolPhase>>)(() => MeasureAsync(arm))).ToList(), settings.Rounds, log, "protocols");
             return Render(settings, measured, machine);
-        }
-        finally
-        {
-            if (ownsRepository && Directory.Exists(repository))
-            {
-                Directory.Delete(repository, recursive: true);
-            }
-        }
-    }
+        });
 
     private static string Render(ProtocolBenchSettings settings, List<List<ProtocolPhase>> measured, string machine)
     {

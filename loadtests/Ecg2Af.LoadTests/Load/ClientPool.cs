@@ -8,7 +8,7 @@ namespace Ecg2Af.LoadTests.Load;
 /// hash spreads them over the workers as it would spread real users. Each client keeps its own keep-alive pool and,
 /// given an API key, sends it on every request (<c>Authorization: Bearer</c>), as a programmatic client does.
 /// </summary>
-public sealed class ClientPool : IDisposable
+public sealed class ClientPool : IReadOnlyList<HttpClient>, IDisposable
 {
     private readonly HttpClient[] _clients;
 
@@ -36,6 +36,10 @@ public sealed class ClientPool : IDisposable
     public int Count => _clients.Length;
 
     public HttpClient this[int index] => _clients[index % _clients.Length];
+
+    public IEnumerator<HttpClient> GetEnumerator() => ((IEnumerable<HttpClient>)_clients).GetEnumerator();
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
 
     public void Dispose()
     {
