@@ -7,7 +7,7 @@ namespace Ecg2Af.Gateway.Tests.EndToEnd;
 /// <summary>
 /// Every worker LocalCluster starts sees only its share of the cores (<see cref="WorkerCores"/>, the AppHost's split,
 /// through <c>DOTNET_PROCESSOR_COUNT</c>), so each of three workers lays out its ONNX Runtime threads for a third of
-/// the machine instead of all of it; a worker setting of the variable wins. Seen through the automatic layout
+/// the machine instead of all of it; a worker setting of the variable wins. Seen through the shipped automatic layout
 /// (<c>Serving:InferenceLoops</c> 0: one loop per core it may use), whose loops the worker reports in
 /// <c>ecg2af_inference_loops</c>.
 /// </summary>
@@ -21,7 +21,8 @@ public class WorkerCoresTests(ClusterFixture fixture)
     [Fact]
     public async Task Worker_LaysOutItsThreadsForItsShareOfTheCores()
     {
-        var loops = await LoopsAfterRestartAsync(new Dictionary<string, string> { ["Serving__InferenceLoops"] = "0" });
+        // The shipped settings: the automatic layout.
+        var loops = await LoopsAfterRestartAsync(new Dictionary<string, string>());
 
         Assert.Equal(Math.Min(Share, ThreadBudget.MaxAutoLoops), loops);
     }
@@ -33,7 +34,6 @@ public class WorkerCoresTests(ClusterFixture fixture)
 
         var loops = await LoopsAfterRestartAsync(new Dictionary<string, string>
         {
-            ["Serving__InferenceLoops"] = "0",
             [WorkerCores.Variable] = other.ToString(CultureInfo.InvariantCulture),
         });
 
