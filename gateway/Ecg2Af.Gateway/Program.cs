@@ -26,6 +26,8 @@ app.UseHttpMetricsAfterRouting();
 app.UseGrpcMetrics();
 app.UseApiKeys();
 app.UseProtection();
+app.UseApiReference();
 app.MapDefaultEndpoints();
+app.MapApiReference();
 app.MapWorkerProxy();
 app.Run();

@@ -64,14 +64,15 @@ internal sealed record RouteRule(string? Method, string Template, RouteAccess Ac
 /// THE table of which proxied route needs which key scope; nothing else in the gateway decides it. First match
 /// wins. Anything under the proxied prefixes that no row names needs a <c>predict</c> key (deny by default), so a
 /// route added to the workers later is protected until it is listed here. Paths outside the prefixes (the web page,
-/// <c>/health/*</c>, <c>/metrics</c>) are the gateway's own and never reach a worker.
+/// the API reference page <c>/docs</c> and its assets, <c>/health/*</c>, <c>/metrics</c>) are the gateway's own,
+/// public, and never reach a worker.
 /// </summary>
 internal static class ApiKeyRoutes
 {
     /// <summary>Path prefixes the gateway forwards to workers (the YARP routes, plus gRPC services).</summary>
     public static IReadOnlyList<string> ProxiedPrefixes { get; } =
     [
-        "/api", "/v2", "/inference.GRPCInferenceService", "/grpc.health.v1.Health",
+        "/api", "/v2", "/openapi", "/inference.GRPCInferenceService", "/grpc.health.v1.Health",
         "/grpc.reflection.v1.ServerReflection", "/grpc.reflection.v1alpha.ServerReflection",
     ];
 
@@ -96,6 +97,9 @@ internal static class ApiKeyRoutes
         new("POST", "/grpc.health.v1.Health/{**rest}", RouteAccess.Open),
         new("POST", "/grpc.reflection.v1.ServerReflection/{**rest}", RouteAccess.Open),
         new("POST", "/grpc.reflection.v1alpha.ServerReflection/{**rest}", RouteAccess.Open),
+
+        // The OpenAPI document of the REST API (the workers build it; the gateway's /docs page reads it): public.
+        new("GET", "/openapi/v1.json", RouteAccess.Open),
 
         // Programmatic ECG routes.
         new("POST", "/api/v1/predictions:batch", RouteAccess.KeyRequired, ApiKeyScopes.Predict),

@@ -2,8 +2,10 @@ using System.Globalization;
 using System.Text.Json;
 using Ecg2Af.Audit;
 using Ecg2Af.Security;
+using Ecg2Af.Worker.OpenApi;
 using Ecg2Af.Worker.Security;
 using Microsoft.Extensions.Options;
+using Microsoft.OpenApi;
 
 namespace Ecg2Af.Worker.Audit;
 
@@ -20,8 +22,33 @@ internal static class AuditApi
 
     public static IEndpointRouteBuilder MapAuditApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/v1/audit", QueryAsync).WithName("AuditQuery").RequireApiKey(ApiKeyScopes.Admin);
-        app.MapPost("/api/v1/audit/erasures", EraseAsync).WithName("AuditErase").RequireApiKey(ApiKeyScopes.Admin);
+        var email = new DocumentedParameter(EmailHeader, ParameterLocation.Header,
+            "Only the records of this email address (never in the URL, where proxies and access logs would keep it).", Format: "email");
+        app.MapGet("/api/v1/audit", QueryAsync)
+            .WithName("AuditQuery")
+            .WithTags("Audit")
+            .WithSummary("Audit records, for administrators")
+            .WithDescription("Newest first, as JSON or CSV (format=csv or Accept: text/csv). X-Audit-Truncated says whether the page was cut at limit.")
+            .WithParameters(
+                new("from", ParameterLocation.Query, "Records at or after this time (ISO 8601).", Format: "date-time"),
+                new("to", ParameterLocation.Query, "Records before this time (ISO 8601).", Format: "date-time"),
+                new("limit", ParameterLocation.Query, "At most this many records (1 to Audit:MaxQueryRecords, the default).", JsonSchemaType.Integer),
+                new("format", ParameterLocation.Query, "json (default) or csv."),
+                email)
+            .Produces<AuditPage>(StatusCodes.Status200OK)
+            .ProducesProblems(400, 503)
+            .RequireApiKey(ApiKeyScopes.Admin);
+        app.MapPost("/api/v1/audit/erasures", EraseAsync)
+            .WithName("AuditErase")
+            .WithTags("Audit")
+            .WithSummary("Erase every audit record of one email address")
+            .WithDescription("The address comes in the X-Audit-Email header or a JSON body, never the URL. The erasure itself is " +
+                "recorded, without the address. Idempotent: erasing again is safe and recorded too.")
+            .WithParameters(email)
+            .WithJsonBody<EraseRequest>("The address to erase, when not in the X-Audit-Email header.", optional: true)
+            .Produces<EraseResult>(StatusCodes.Status200OK)
+            .ProducesProblems(400, 503)
+            .RequireApiKey(ApiKeyScopes.Admin);
         return app;
     }
 

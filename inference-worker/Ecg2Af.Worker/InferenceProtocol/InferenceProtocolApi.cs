@@ -7,6 +7,7 @@ using Ecg2Af.Security;
 using Ecg2Af.Worker.Audit;
 using Ecg2Af.Worker.Security;
 using Ecg2Af.Worker.Models;
+using Ecg2Af.Worker.OpenApi;
 using Ecg2Af.Worker.Serving;
 using Ecg2Af.Worker.Uploads;
 
@@ -40,27 +41,59 @@ internal static class InferenceProtocolApi
 
     public static IEndpointRouteBuilder MapInferenceProtocol(this IEndpointRouteBuilder app)
     {
-        var v2 = app.MapGroup("/v2");
-        v2.MapGet("", () => TypedResults.Ok(new ServerMetadata(ServerName, ServerVersion, Extensions)));
-        v2.MapGet("/health/live", () => TypedResults.Ok(new ServerLive(true)));
+        var v2 = app.MapGroup("/v2").WithTags("Open Inference Protocol");
+        v2.MapGet("", () => TypedResults.Ok(new ServerMetadata(ServerName, ServerVersion, Extensions)))
+            .WithName("ServerMetadata")
+            .WithSummary("Server name, version and protocol extensions");
+        v2.MapGet("/health/live", () => TypedResults.Ok(new ServerLive(true)))
+            .WithName("ServerLive")
+            .WithSummary("Server liveness");
         v2.MapGet("/health/ready", (ModelCatalog catalog, InferenceScheduler scheduler, WarmUpHost warmUp) =>
             ModelReadyHealthCheck.IsReady(catalog, scheduler, warmUp)
                 ? TypedResults.Json(new ServerReady(true))
-                : TypedResults.Json(new ServerReady(false), statusCode: StatusCodes.Status503ServiceUnavailable));
+                : TypedResults.Json(new ServerReady(false), statusCode: StatusCodes.Status503ServiceUnavailable))
+            .WithName("ServerReady")
+            .WithSummary("Server readiness: the default model is loaded and warmed up")
+            .Produces<ServerReady>(StatusCodes.Status200OK)
+            .Produces<ServerReady>(StatusCodes.Status503ServiceUnavailable);
         v2.MapGet("/models/{model}", (string model, ProtocolInference inference, HttpResponse response) => Metadata(inference, response, model, null))
+            .WithName("ModelMetadata")
+            .WithSummary("Model metadata: versions, platform, input and output tensors")
+            .Produces<ModelMetadata>(StatusCodes.Status200OK)
+            .ProducesProtocolErrors(404, 503)
             .RequireApiKey(ApiKeyScopes.Predict);
         v2.MapGet("/models/{model}/versions/{version}", (string model, string version, ProtocolInference inference, HttpResponse response) =>
             Metadata(inference, response, model, version))
+            .WithName("ModelVersionMetadata")
+            .WithSummary("Metadata of one model version")
+            .Produces<ModelMetadata>(StatusCodes.Status200OK)
+            .ProducesProtocolErrors(404, 503)
             .RequireApiKey(ApiKeyScopes.Predict);
         v2.MapGet("/models/{model}/ready", (string model, ProtocolInference inference) => Ready(inference, model, null))
+            .WithName("ModelReady")
+            .WithSummary("Model readiness")
+            .Produces<ModelReady>(StatusCodes.Status200OK)
+            .Produces<ModelReady>(StatusCodes.Status503ServiceUnavailable)
+            .ProducesProtocolErrors(404)
             .RequireApiKey(ApiKeyScopes.Predict);
         v2.MapGet("/models/{model}/versions/{version}/ready", (string model, string version, ProtocolInference inference) => Ready(inference, model, version))
+            .WithName("ModelVersionReady")
+            .WithSummary("Readiness of one model version")
+            .Produces<ModelReady>(StatusCodes.Status200OK)
+            .Produces<ModelReady>(StatusCodes.Status503ServiceUnavailable)
+            .ProducesProtocolErrors(404)
             .RequireApiKey(ApiKeyScopes.Predict);
         v2.MapPost("/models/{model}/infer", (HttpContext context, string model) => InferAsync(context, model, null))
+            .WithName("Infer")
+            .WithSummary("Inference: FP32 [N, samples, leads] in, one tensor per output head out")
+            .WithInferenceDocs()
             .DisableAntiforgery()
             .RequireApiKey(ApiKeyScopes.Predict)
             .WithAudit(AuditOperation);
         v2.MapPost("/models/{model}/versions/{version}/infer", (HttpContext context, string model, string version) => InferAsync(context, model, version))
+            .WithName("InferVersion")
+            .WithSummary("Inference on one model version")
+            .WithInferenceDocs()
             .DisableAntiforgery()
             .RequireApiKey(ApiKeyScopes.Predict)
             .WithAudit(AuditOperation);
@@ -68,9 +101,20 @@ internal static class InferenceProtocolApi
             catalog.Models.Values.OrderBy(m => m.Name, StringComparer.Ordinal)
                 .SelectMany(m => m.Versions.Select(v => new RepositoryEntry(m.Name, v.Version, State(v.State), v.Reason ?? "")))
                 .ToList()))
+            .WithName("RepositoryIndex")
+            .WithSummary("Every model version in the repository and its state (READY, LOADING, UNAVAILABLE)")
             .RequireApiKey(ApiKeyScopes.Predict);
         return app;
     }
+
+    /// <summary>The inference routes' bodies and answers (the binary extension is added by the document's transformer).</summary>
+    private static RouteHandlerBuilder WithInferenceDocs(this RouteHandlerBuilder builder) => builder
+        .WithDescription("JSON tensors, or the binary tensor extension (Inference-Header-Content-Length). Audited like a " +
+            "prediction: the X-Ecg2Af-Audit-Id header names the record. Errors are {\"error\": \"…\"}.")
+        .WithParameters(EndpointDocs.AdmissionHeaders)
+        .WithJsonBody<InferRequestShape>("An inference request with JSON tensors (the binary extension: below).")
+        .Produces<InferResponseShape>(StatusCodes.Status200OK, "application/json")
+        .ProducesProtocolErrors(400, 404, 413, 500, 503, 504);
 
     /// <summary>An OIP error: <c>{"error": message}</c>, with Retry-After on 503 when given.</summary>
     public static IResult Error(HttpResponse response, int status, string message, TimeSpan? retryAfter = null)

@@ -3,6 +3,7 @@ using Ecg2Af.Inference.Batch;
 using Ecg2Af.Inference.Repository;
 using Ecg2Af.Inference.Serving;
 using Ecg2Af.Security;
+using Ecg2Af.Worker.OpenApi;
 using Ecg2Af.Worker.Security;
 using Ecg2Af.Worker.Serving;
 using Ecg2Af.Worker.Uploads;
@@ -26,6 +27,16 @@ internal static class BatchPredictionsApi
         app.MapPost("/api/v1/predictions:batch", BatchAsync)
             .DisableAntiforgery()
             .WithName("PredictBatch")
+            .WithTags("Predictions")
+            .WithSummary("Score many ECG records in one request")
+            .WithDescription("Several ecg parts or zips of many records; each record is scored in the batch lane and answered " +
+                "in input order as soon as it is done (docs/batch.md). A record that fails is an item with its status and a " +
+                "ProblemDetails-shaped error; the request as a whole fails only before the first answer.")
+            .WithFormBody(FormFields.Batch)
+            .WithParameters([new DocumentedParameter("format", Microsoft.OpenApi.ParameterLocation.Query,
+                "json (default), ndjson (also jsonl) or csv; without it the Accept header decides."), .. EndpointDocs.AdmissionHeaders])
+            .Produces<IReadOnlyList<BatchItem>>(StatusCodes.Status200OK, "application/json")
+            .ProducesProblems(400, 404, 413, 503)
             .RequireApiKey(ApiKeyScopes.Predict)
             .WithRequestEnvelope();
         return app;

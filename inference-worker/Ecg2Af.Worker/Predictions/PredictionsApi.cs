@@ -4,6 +4,7 @@ using Ecg2Af.Inference.Repository;
 using Ecg2Af.Inference.Scoring;
 using Ecg2Af.Inference.Serving;
 using Ecg2Af.Worker.Audit;
+using Ecg2Af.Worker.OpenApi;
 using Ecg2Af.Security;
 using Ecg2Af.Worker.Security;
 using Ecg2Af.Worker.Serving;
@@ -25,6 +26,15 @@ internal static class PredictionsApi
         app.MapPost("/api/v1/predictions", PredictAsync)
             .DisableAntiforgery()
             .WithName("Predict")
+            .WithTags("Predictions")
+            .WithSummary("Score one ECG record")
+            .WithDescription("The web form's route: no API key needed (name and email identify the request; a key sent is checked). " +
+                "Answers the decoded ECG2AF outputs with the model's provenance and the input's facts. Audited: the " +
+                "X-Ecg2Af-Audit-Id header names the audit record.")
+            .WithFormBody(FormFields.Prediction)
+            .WithParameters(EndpointDocs.AdmissionHeaders)
+            .Produces<PredictionResponse>(StatusCodes.Status200OK)
+            .ProducesProblems(400, 404, 413, 415, 422, 500, 503, 504)
             .AcceptApiKey(ApiKeyScopes.Predict)
             .WithAudit()
             .WithRequestEnvelope();

@@ -3,6 +3,7 @@ using Ecg2Af.Inference.Repository;
 using Ecg2Af.Inference.Scoring;
 using Ecg2Af.Security;
 using Ecg2Af.Worker.Audit;
+using Ecg2Af.Worker.OpenApi;
 using Ecg2Af.Worker.Security;
 using Ecg2Af.Worker.Serving;
 using Ecg2Af.Worker.Uploads;
@@ -22,6 +23,13 @@ internal static class PreprocessApi
         app.MapPost("/api/v1/ecg:preprocess", PreprocessAsync)
             .DisableAntiforgery()
             .WithName("Preprocess")
+            .WithTags("Preprocessing")
+            .WithSummary("What the model would see")
+            .WithDescription("stage=model (default): the exact input tensor ([samples][leads]), its lead names and normalisation. " +
+                "stage=mv: the decoded millivolt leads at the source rate, with the derivable limb leads added.")
+            .WithFormBody(FormFields.Preprocess)
+            .Produces<ModelInputView>(StatusCodes.Status200OK)
+            .ProducesProblems(400, 404, 413, 415, 422, 503)
             .RequireApiKey(ApiKeyScopes.Predict)
             .WithAudit("preprocess")
             .WithRequestEnvelope();
