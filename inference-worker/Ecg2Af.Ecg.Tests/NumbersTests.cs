@@ -34,9 +34,19 @@ public sealed class NumbersTests
     [Fact]
     public void ParseList_MixedTokens_MatchesDoubleParse()
     {
-        var values = Numbers.ParseList(" -2 17\n\t0 +4 2.5 1e2 -0.125 ", v => (float)v);
+        var values = Numbers.ParseList(" -2 17\n\t0 +4 2.5 1e2 -0.125 ", 0, 1)!;
 
         Assert.Equal([-2f, 17f, 0f, 4f, 2.5f, 100f, -0.125f], values);
-        Assert.Null(Numbers.ParseList("1 2 x 4", v => (float)v));
+        Assert.Null(Numbers.ParseList("1 2 x 4", 0, 1));
+    }
+
+    [Fact]
+    public void ParseList_OriginAndScale_GiveThePhysicalValueOfEachDigit()
+    {
+        // aECG: physical = origin + scale × digit, computed in double and rounded once to float.
+        var values = Numbers.ParseList("-3 0 12 1.5", 0.1, 0.005)!;
+
+        Assert.Equal([(float)(0.1 + (0.005 * -3)), (float)0.1, (float)(0.1 + (0.005 * 12)), (float)(0.1 + (0.005 * 1.5))], values);
+        Assert.Empty(Numbers.ParseList(" \n ", 0.1, 0.005)!);
     }
 }

@@ -210,4 +210,23 @@ public sealed class XmlReaderTests
             Assert.Equal(plain.Leads[lead], fast.Leads[lead]);
         }
     }
+
+    [Theory]
+    // Balanced by name, nested, with '>' in an attribute value and an end tag inside a comment: the whole element goes.
+    [InlineData("<a><annotationSet x='>'><!-- </annotationSet> --><annotationSet/><annotationSet>t<b/></annotationSet ></annotationSet><c/></a>", "<a><c/></a>")]
+    [InlineData("<a><annotationSet><![CDATA[</annotationSet>]]></annotationSet><c/></a>", "<a><c/></a>")]
+    // Kept for the XML reader: another name, a prefixed name, an empty element, anything after a DOCTYPE, one inside a comment.
+    [InlineData("<a><annotationSetting></annotationSetting></a>", "<a><annotationSetting></annotationSetting></a>")]
+    [InlineData("<a><v:annotationSet></v:annotationSet></a>", "<a><v:annotationSet></v:annotationSet></a>")]
+    [InlineData("<a><annotationSet/></a>", "<a><annotationSet/></a>")]
+    // An unbalanced one stays (the XML reader then refuses the file); the complete one inside it still goes.
+    [InlineData("<a><annotationSet><annotationSet></annotationSet></a>", "<a><annotationSet></a>")]
+    [InlineData("<!DOCTYPE a><a><annotationSet></annotationSet></a>", "<!DOCTYPE a><a><annotationSet></annotationSet></a>")]
+    [InlineData("<a><!-- <annotationSet></annotationSet> --></a>", "<a><!-- <annotationSet></annotationSet> --></a>")]
+    public void Hl7Skeleton_AnnotationSets_AreLeftOutOnlyWhenTheirEndIsCertain(string xml, string expected)
+    {
+        var skeleton = Ecg2Af.Ecg.Formats.Hl7AecgReader.Skeleton(Encoding.UTF8.GetBytes(xml), []);
+
+        Assert.Equal(expected, Encoding.UTF8.GetString(skeleton));
+    }
 }

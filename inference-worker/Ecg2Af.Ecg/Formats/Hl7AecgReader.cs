@@ -25,7 +25,9 @@ internal static class Hl7AecgReader
     {
         // Two thirds of an aECG file is digits text, which XmlReader scans slowly. When every <digits> element holds
         // plain text (no markup, no entity), the XML reader sees a skeleton with each one's text replaced by "#k", and
-        // the numbers are parsed from the original bytes. Anything unusual takes the plain path over the whole file.
+        // the numbers are parsed from the original bytes. Most of the rest is annotations, which this reader never
+        // reads: the skeleton leaves out every annotationSet element it can delimit from the bytes alone.
+        // Anything unusual takes the plain path over the whole file.
         var digits = DigitSpans(file.Content.Span);
         if (digits is not null)
         {
@@ -170,16 +172,13 @@ internal static class Hl7AecgReader
             text = borrowed.AsSpan(0, Encoding.ASCII.GetChars(bytes, borrowed));
         }
 
-        var samples = Numbers.ParseList(text, digit => (float)(origin + (scale * digit)));
+        var samples = Numbers.ParseList(text, origin, scale);
         if (borrowed is not null)
         {
             ArrayPool<char>.Shared.Return(borrowed);
         }
 
-        samples = samples
-            ?? throw new EcgFormatException(EcgErrorKind.Malformed, $"aECG lead {code}: the digits are not all numbers.");
-
-        return ([.. samples], scale);
+        return (samples ?? throw new EcgFormatException(EcgErrorKind.Malformed, $"aECG lead {code}: the digits are not all numbers."), scale);
     }
 
     /// <summary>
@@ -239,21 +238,146 @@ internal static class Hl7AecgReader
         }
     }
 
-    /// <summary>The file with each digits text replaced by <c>#k</c>, its index in <paramref name="spans"/>.</summary>
-    private static byte[] Skeleton(ReadOnlySpan<byte> content, List<Range> spans)
+    /// <summary>
+    /// The file with each digits text replaced by <c>#k</c>, its index in <paramref name="spans"/>, and without its
+    /// annotationSet elements (see <see cref="ElementEnd"/>).
+    /// </summary>
+    internal static byte[] Skeleton(ReadOnlySpan<byte> content, List<Range> spans)
     {
         using var buffer = new MemoryStream(content.Length / 3);
         var at = 0;
         for (var k = 0; k < spans.Count; k++)
         {
             var (start, length) = spans[k].GetOffsetAndLength(content.Length);
-            buffer.Write(content[at..start]);
+            WithoutAnnotations(content[at..start], buffer);
             buffer.Write(Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"#{k}")));
             at = start + length;
         }
 
-        buffer.Write(content[at..]);
+        WithoutAnnotations(content[at..], buffer);
         return buffer.ToArray();
+    }
+
+    /// <summary>
+    /// Copies markup without the annotationSet elements that lie wholly inside it. The walk goes from one '&lt;' to the
+    /// next (in well-formed XML every '&lt;' outside comments, CDATA sections and processing instructions starts a tag:
+    /// attribute values and text cannot hold one); a DOCTYPE or anything cut off ends it, and the rest is copied as is.
+    /// </summary>
+    private static void WithoutAnnotations(ReadOnlySpan<byte> markup, MemoryStream into)
+    {
+        var copied = 0;
+        var at = markup.IndexOf((byte)'<');
+        while (at >= 0)
+        {
+            var special = Special(markup[at..]);
+            if (special < 0)
+            {
+                break;
+            }
+
+            var next = at + Math.Max(special, 1);
+            if (special == 0 && IsAnnotationSet(markup[(at + 1)..]) && ElementEnd(markup, at) is var end and > 0)
+            {
+                into.Write(markup[copied..at]);
+                copied = next = end;
+            }
+
+            var lt = markup[next..].IndexOf((byte)'<');
+            at = lt < 0 ? -1 : next + lt;
+        }
+
+        into.Write(markup[copied..]);
+    }
+
+    /// <summary>
+    /// The length of the comment, CDATA section or processing instruction at the start of <paramref name="markup"/>
+    /// (a '&lt;'); 0 for a tag; -1 for another declaration (a DOCTYPE) or one that is cut off.
+    /// </summary>
+    private static int Special(ReadOnlySpan<byte> markup)
+    {
+        ReadOnlySpan<byte> end = markup.StartsWith("<!--"u8) ? "-->"u8 : markup.StartsWith("<![CDATA["u8) ? "]]>"u8 : markup.StartsWith("<?"u8) ? "?>"u8 : default;
+        if (end.IsEmpty)
+        {
+            return markup.StartsWith("<!"u8) ? -1 : 0;
+        }
+
+        var at = markup[2..].IndexOf(end);
+        return at < 0 ? -1 : 2 + at + end.Length;
+    }
+
+    /// <summary>True when <paramref name="name"/> starts with the unprefixed name annotationSet, as a whole name.</summary>
+    private static bool IsAnnotationSet(ReadOnlySpan<byte> name) =>
+        name.StartsWith("annotationSet"u8) && name.Length > 13 && name[13] is (byte)'>' or (byte)'/' or (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n';
+
+    /// <summary>
+    /// Where the annotationSet element whose start tag begins at <paramref name="open"/> ends (the index after its end
+    /// tag), or -1 when it is empty, holds a DOCTYPE-like declaration or is cut off. The element ends at the end tag
+    /// that balances the start tags of that name; comments, CDATA sections and processing instructions are stepped
+    /// over whole.
+    /// </summary>
+    internal static int ElementEnd(ReadOnlySpan<byte> markup, int open)
+    {
+        var depth = 0;
+        var at = open;
+        while (true)
+        {
+            var rest = markup[at..];
+            var special = Special(rest);
+            if (special < 0)
+            {
+                return -1;
+            }
+
+            var closing = special == 0 && rest.Length > 1 && rest[1] == '/';
+            if (special == 0 && IsAnnotationSet(rest[(closing ? 2 : 1)..]))
+            {
+                var tagEnd = closing ? rest.IndexOf((byte)'>') : StartTagEnd(rest);
+                var empty = !closing && tagEnd > 0 && rest[tagEnd - 1] == '/';
+                if (tagEnd < 0 || (empty && at == open))
+                {
+                    return -1; // cut off, or an empty element (nothing to gain)
+                }
+
+                depth += closing ? -1 : empty ? 0 : 1;
+                if (depth == 0)
+                {
+                    return at + tagEnd + 1;
+                }
+            }
+
+            var next = at + Math.Max(special, 1);
+            var lt = markup[next..].IndexOf((byte)'<');
+            if (lt < 0)
+            {
+                return -1;
+            }
+
+            at = next + lt;
+        }
+    }
+
+    /// <summary>The index of the '&gt;' that ends the start tag at the beginning of <paramref name="tag"/> (attribute values may hold '&gt;').</summary>
+    private static int StartTagEnd(ReadOnlySpan<byte> tag)
+    {
+        byte quote = 0;
+        for (var i = 1; i < tag.Length; i++)
+        {
+            var b = tag[i];
+            if (quote != 0)
+            {
+                quote = b == quote ? (byte)0 : quote;
+            }
+            else if (b is (byte)'"' or (byte)'\'')
+            {
+                quote = b;
+            }
+            else if (b == '>')
+            {
+                return i;
+            }
+        }
+
+        return -1;
     }
 
     /// <summary>A physical quantity element (<c>value</c> + <c>unit</c>) in mV.</summary>

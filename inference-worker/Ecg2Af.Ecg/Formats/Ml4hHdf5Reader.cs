@@ -92,6 +92,7 @@ internal static class Ml4hHdf5Reader
 
         long budget = options.MaxDecompressedBytes;
         var length = 0L;
+        using var zstd = new Decompressor(); // one context for every lead: creating one costs more than a lead's frame
         // The group also holds text and measurement datasets (diagnosis_md, acquisitiondate ...): only leads are read.
         foreach (var dataset in group.Children().OfType<IH5Dataset>().Where(d => Leads.Normalize(d.Name) is not null))
         {
@@ -106,7 +107,7 @@ internal static class Ml4hHdf5Reader
                 throw new EcgFormatException(EcgErrorKind.UnsupportedFormat, $"ml4h lead {dataset.Name} has dtype '{SafeXml.Clip(dtype)}'; int16 was expected.");
             }
 
-            var bytes = Decompress(dataset, options, ref budget);
+            var bytes = Decompress(dataset, zstd, options, ref budget);
             var values = new float[bytes.Length / 2];
             for (var i = 0; i < values.Length; i++)
             {
@@ -117,12 +118,12 @@ internal static class Ml4hHdf5Reader
             builder.Add(lead, dataset.Name, values, 1e-3);
         }
 
-        builder.SampleRateHz = MgbSampleRate(group, length, builder, options, ref budget);
+        builder.SampleRateHz = MgbSampleRate(group, length, builder, zstd, options, ref budget);
         return builder.Build(name);
     }
 
     /// <summary>Reads one opaque (or uint8) dataset holding a zstd frame and decompresses it within the budget.</summary>
-    private static byte[] Decompress(IH5Dataset dataset, EcgReadOptions options, ref long budget)
+    private static byte[] Decompress(IH5Dataset dataset, Decompressor zstd, EcgReadOptions options, ref long budget)
     {
         var type = dataset.Type;
         var stored = type.Class == H5DataTypeClass.Opaque
@@ -157,7 +158,6 @@ internal static class Ml4hHdf5Reader
 
         budget -= expected;
         var output = new byte[expected];
-        using var zstd = new Decompressor();
         if (!zstd.TryUnwrap(compressed, output, out var written) || written != expected)
         {
             throw new EcgFormatException(EcgErrorKind.Malformed,
@@ -167,13 +167,13 @@ internal static class Ml4hHdf5Reader
         return output;
     }
 
-    private static double MgbSampleRate(IH5Group group, long samples, RecordingBuilder builder, EcgReadOptions options, ref long budget)
+    private static double MgbSampleRate(IH5Group group, long samples, RecordingBuilder builder, Decompressor zstd, EcgReadOptions options, ref long budget)
     {
         foreach (var key in (string[])["waveform_samplebase", "ecgsamplebase"])
         {
             if (group.LinkExists(key) && group.Get(key) is IH5Dataset ds)
             {
-                var text = Encoding.UTF8.GetString(Decompress(ds, options, ref budget));
+                var text = Encoding.UTF8.GetString(Decompress(ds, zstd, options, ref budget));
                 if (double.TryParse(text.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var fs) && fs > 0)
                 {
                     return fs;

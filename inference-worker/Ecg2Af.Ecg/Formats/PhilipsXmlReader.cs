@@ -262,12 +262,12 @@ internal static class PhilipsXmlReader
 
     private static int[][] SplitPlain(string text, int leads, int perLead)
     {
-        var values = Numbers.ParseList(text, v => (float)v)
+        var values = Numbers.ParseList(text, 0, 1)
             ?? throw new EcgFormatException(EcgErrorKind.Malformed, "The Philips XML plain waveforms are not all numbers.");
-        if (values.Count < (long)leads * perLead)
+        if (values.Length < (long)leads * perLead)
         {
             throw new EcgFormatException(EcgErrorKind.Malformed, string.Create(CultureInfo.InvariantCulture,
-                $"The Philips XML waveforms hold {values.Count} samples; {leads} leads × {perLead} were declared."));
+                $"The Philips XML waveforms hold {values.Length} samples; {leads} leads × {perLead} were declared."));
         }
 
         var result = new int[leads][];

@@ -52,6 +52,20 @@ internal sealed partial record WfdbHeader(
             return null;
         }
 
+        // Before the text is split into lines: its first non-blank character must start a comment or the record name
+        // (an XML or JSON document fails here at once).
+        var first = 0;
+        while (first < content.Length && char.IsWhiteSpace((char)content[first]))
+        {
+            first++;
+        }
+
+        if (first == content.Length || content[first] is not ((byte)'#' or (byte)'_' or (byte)'.' or (byte)'~' or (byte)'+' or (byte)'-')
+            && !char.IsAsciiLetterOrDigit((char)content[first]))
+        {
+            return null;
+        }
+
         var lines = Encoding.Latin1.GetString(content)
             .Split('\n')
             .Select(l => l.TrimEnd('\r').Trim())
