@@ -99,7 +99,8 @@ public sealed class InferenceProtocolTests(TwoModelWorkerFixture fixture) : ICla
         // the reason CUDA was not used.
         var parameters = json["parameters"]!;
         Assert.Equal(HostCapability.ExpectedProvider, (string)parameters["execution_provider"]!);
-        Assert.Equal(HostCapability.ExpectedProvider, (string)parameters["execution_provider_sessions"]!);
+        var sessions = (int)await fixture.Worker.MetricAsync("ecg2af_inference_loops");
+        Assert.Equal(string.Join(",", Enumerable.Repeat(HostCapability.ExpectedProvider, sessions)), (string)parameters["execution_provider_sessions"]!);
         Assert.Equal(HostCapability.ExpectedFallback, (string?)parameters["execution_provider_fallback"]);
         Assert.Equal("stand-in", (string)parameters["weights"]!);
     }
@@ -288,7 +289,9 @@ public sealed class InferenceProtocolTests(TwoModelWorkerFixture fixture) : ICla
         Assert.Equal(before + 1, await fixture.Worker.MetricAsync("ecg2af_inference_requests_total", "model=\"ecg2af\"", "outcome=\"success\""));
         Assert.Equal(1, await fixture.Worker.MetricAsync("ecg2af_model_info", "model=\"ecg2af\"", "version=\"1\"", $"execution_provider=\"{HostCapability.ExpectedProvider}\""));
         Assert.Equal(1, await fixture.Worker.MetricAsync("ecg2af_model_info", "model=\"ecgcnnx\"", "weights=\"imported\""));
-        Assert.Equal(1, await fixture.Worker.MetricAsync("ecg2af_model_sessions", "model=\"ecg2af\"", $"execution_provider=\"{HostCapability.ExpectedProvider}\""));
+        // One session per inference loop, all on the host's provider.
+        Assert.Equal(await fixture.Worker.MetricAsync("ecg2af_inference_loops"),
+            await fixture.Worker.MetricAsync("ecg2af_model_sessions", "model=\"ecg2af\"", $"execution_provider=\"{HostCapability.ExpectedProvider}\""));
         // The fallback counter, by reason: 1 for this host's reason (none on a CUDA host), 0 for every other reason.
         Assert.Equal(HostCapability.ExpectedFallback is null ? 0 : 1, await fixture.Worker.MetricAsync("ecg2af_execution_provider_fallbacks_total", "model=\"ecg2af\""));
         if (HostCapability.ExpectedFallback is { } reason)
