@@ -207,13 +207,14 @@ public sealed class InferenceSchedulerTests(TinyModelFixture fixture) : IClassFi
     [InlineData(0, false)]
     public async Task Batching_ClosedLoopClientsOnTwoLoops_GatherWindowKeepsTheirBatchesWhole(double gatherMs, bool whole)
     {
-        // Four closed-loop clients, two loops, 100 ms of compute per item: each loop should run two clients at a time.
-        // A client sends again 1–4 ms after its answer (its own number), as clients answered together do over loopback.
-        var target = new SlowTarget(fixture.Version, TimeSpan.FromMilliseconds(100));
+        // Four closed-loop clients, two loops, 200 ms of compute per item (a 50 ms window): each loop should run two
+        // clients at a time. A client sends again 1–4 ms after its answer (its own number), as clients answered
+        // together do over loopback.
+        var target = new SlowTarget(fixture.Version, TimeSpan.FromMilliseconds(200));
         using var scheduler = Start(new SchedulerOptions { MaxBatchSize = 16, InferenceLoops = 2, BatchGatherMs = gatherMs });
         async Task Client(int id)
         {
-            for (var round = 0; round < 6; round++)
+            for (var round = 0; round < 8; round++)
             {
                 await Submit(scheduler, target, tag: id);
                 await Task.Delay(TimeSpan.FromMilliseconds(id));
@@ -222,32 +223,33 @@ public sealed class InferenceSchedulerTests(TinyModelFixture fixture) : IClassFi
 
         await Task.WhenAll(Enumerable.Range(1, 4).Select(Client)).WaitAsync(Wait);
 
-        // After the first rounds (the loops start from nothing), the batches: whole pairs with the window; without it
-        // the first client back runs alone and the rest queue behind it.
+        // After the first rounds (the loops start from nothing), the batches: whole pairs with the window (a busy
+        // machine may delay a client past it once or twice); without it the first client back runs alone and the
+        // rest queue behind it, about two batches in three.
         var settled = target.BatchSizes.Skip(4).ToList();
-        var pairs = settled.Count(size => size == 2);
+        var singles = settled.Count(size => size == 1);
         if (whole)
         {
-            Assert.True(pairs >= settled.Count - 1, $"batches after warm-up: {string.Join(", ", settled)}");
+            Assert.True(singles <= 2, $"batches after warm-up: {string.Join(", ", settled)}");
         }
         else
         {
-            Assert.True(settled.Count(size => size == 1) >= 2, $"batches after warm-up: {string.Join(", ", settled)}");
+            Assert.True(singles >= 4, $"batches after warm-up: {string.Join(", ", settled)}");
         }
     }
 
     [Fact]
     public async Task Batching_GatherWindow_LoneRequestDoesNotWait()
     {
-        var target = new SlowTarget(fixture.Version, TimeSpan.FromMilliseconds(100));
+        var target = new SlowTarget(fixture.Version, TimeSpan.FromMilliseconds(200));
         using var scheduler = Start(new SchedulerOptions { MaxBatchSize = 16, InferenceLoops = 2, BatchGatherMs = 1000 });
         await Submit(scheduler, target, tag: 1).WaitAsync(Wait);
 
-        // Share of one: nothing else is in the system to wait for (the window would be 25 ms here).
+        // Share of one: nothing else is in the system to wait for (the window would be 50 ms here).
         var alone = await Submit(scheduler, target, tag: 2).WaitAsync(Wait);
 
         Assert.Equal(1, alone.BatchSize);
-        Assert.True(alone.QueueTime < TimeSpan.FromMilliseconds(20), $"queued {alone.QueueTime}");
+        Assert.True(alone.QueueTime < TimeSpan.FromMilliseconds(40), $"queued {alone.QueueTime}");
     }
 
     [Fact]
