@@ -282,11 +282,17 @@ internal static class Hl7AecgReader
                 copied = next = end;
             }
 
-            var lt = markup[next..].IndexOf((byte)'<');
-            at = lt < 0 ? -1 : next + lt;
+            at = NextTag(markup, next);
         }
 
         into.Write(markup[copied..]);
+    }
+
+    /// <summary>The index of the first '&lt;' at or after <paramref name="from"/>, or -1.</summary>
+    private static int NextTag(ReadOnlySpan<byte> markup, int from)
+    {
+        var lt = markup[from..].IndexOf((byte)'<');
+        return lt < 0 ? -1 : from + lt;
     }
 
     /// <summary>
@@ -345,14 +351,11 @@ internal static class Hl7AecgReader
                 }
             }
 
-            var next = at + Math.Max(special, 1);
-            var lt = markup[next..].IndexOf((byte)'<');
-            if (lt < 0)
+            at = NextTag(markup, at + Math.Max(special, 1));
+            if (at < 0)
             {
                 return -1;
             }
-
-            at = next + lt;
         }
     }
 

@@ -153,7 +153,7 @@ public sealed class BatchEndpointTests(BatchWorkerFixture fixture, ITestOutputHe
             var files = Directory.GetFiles(folder).Order(StringComparer.Ordinal).Select(p => (Path.GetFileName(p), File.ReadAllBytes(p))).ToList();
             var worker = fixture.Worker;
             var scoredBefore = await worker.MetricAsync("ecg2af_inference_requests_total", "priority=\"batch\"", "outcome=\"success\"");
-            var rssBefore = Memory(worker.Process.ProcessId, "VmRSS");
+            var rssBefore = ProcessMemory.Kb(worker.Process.ProcessId, "VmRSS");
             using var request = new HttpRequestMessage(HttpMethod.Post, Batch) { Content = BatchWorkerFixture.Form(files) };
             request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/x-ndjson"));
 
@@ -175,7 +175,7 @@ public sealed class BatchEndpointTests(BatchWorkerFixture fixture, ITestOutputHe
                 maxQueued = Math.Max(maxQueued, await worker.MetricAsync("ecg2af_inference_queue_depth", "priority=\"batch\""));
             }
 
-            var peak = Memory(worker.Process.ProcessId, "VmHWM");
+            var peak = ProcessMemory.Kb(worker.Process.ProcessId, "VmHWM");
             output.WriteLine($"{count} records: scored when the first answer arrived {scoredAtFirst}, most in flight {maxInFlight}, most queued {maxQueued}; worker RSS before {rssBefore / 1024} MiB, peak (VmHWM) {peak / 1024} MiB");
             Assert.Equal(names, records);
             Assert.InRange(scoredAtFirst, 1, count / 2); // the first answer left long before the last record was scored
@@ -273,9 +273,4 @@ public sealed class BatchEndpointTests(BatchWorkerFixture fixture, ITestOutputHe
         copy.Remove("timing_ms");
         return copy;
     }
-
-    /// <summary>A memory figure of a process from /proc (kB).</summary>
-    private static long Memory(int pid, string field) =>
-        long.Parse(File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith(field + ":", StringComparison.Ordinal))
-            .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
 }

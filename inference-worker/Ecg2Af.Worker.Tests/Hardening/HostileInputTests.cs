@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
@@ -43,7 +42,7 @@ public sealed class HostileInputTests(HostileWorkerFixture fixture) : IClassFixt
     [MemberData(nameof(BodyRoutes))]
     public async Task Declared2GbBody_TinyBodySent_413BeforeReadingAndRssBounded(string route, string contentType)
     {
-        var rssBefore = RssBytes(Worker.Process.ProcessId);
+        var rssBefore = ProcessMemory.Kb(Worker.Process.ProcessId, "VmRSS") * 1024;
         for (var i = 0; i < 3; i++)
         {
             // The body is never sent: an answer at all proves the worker did not wait for it.
@@ -56,7 +55,7 @@ public sealed class HostileInputTests(HostileWorkerFixture fixture) : IClassFixt
             Assert.NotNull(type);
         }
 
-        var growth = RssBytes(Worker.Process.ProcessId) - rssBefore;
+        var growth = ProcessMemory.Kb(Worker.Process.ProcessId, "VmRSS") * 1024 - rssBefore;
         Assert.True(growth < 50L * 1024 * 1024, $"The worker's RSS grew by {growth / (1024.0 * 1024):F1} MB");
     }
 
@@ -197,12 +196,5 @@ public sealed class HostileInputTests(HostileWorkerFixture fixture) : IClassFixt
             + $"--{Boundary}\r\nContent-Disposition: form-data; name=\"ecg\"; filename=\"muse-sinus.xml\"\r\nContent-Type: application/xml\r\n\r\n";
         var ecg = File.ReadAllBytes(RepositoryLayout.SharedFile("ecg-samples", "muse-xml", "muse-sinus.xml"));
         return [.. Encoding.ASCII.GetBytes(head), .. ecg, .. Encoding.ASCII.GetBytes($"\r\n--{Boundary}--\r\n")];
-    }
-
-    /// <summary>The resident set of a process, from /proc.</summary>
-    internal static long RssBytes(int pid)
-    {
-        var line = File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
-        return long.Parse(line["VmRSS:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024;
     }
 }

@@ -13,8 +13,6 @@ internal static class ApiDocument
 {
     public const string Name = "v1";
 
-    public const string Path = "/openapi/v1.json";
-
     /// <summary>The security scheme of <c>Authorization: Bearer &lt;key&gt;</c>.</summary>
     public const string BearerScheme = "api_key";
 

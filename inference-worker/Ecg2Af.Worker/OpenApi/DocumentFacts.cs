@@ -77,7 +77,7 @@ internal static class DocumentFacts
             // The framework's description is the reason phrase ("Not Found"); it stays, followed by ours.
             response.Description = string.IsNullOrEmpty(response.Description) ? description
                 : response.Description.Contains(description, StringComparison.Ordinal) ? response.Description
-                : IsStockDescription(response.Description) ? $"{response.Description}. {description}"
+                : response.Description == Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status) ? $"{response.Description}. {description}"
                 : $"{response.Description} {description}";
             return;
         }
@@ -91,9 +91,6 @@ internal static class DocumentFacts
             },
         };
     }
-
-    private static bool IsStockDescription(string description) =>
-        Enumerable.Range(100, 500).Any(s => Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(s) == description);
 
     /// <summary>Every Ecg2Af problem says its title and status, never null (the ASP.NET types leave every field optional and nullable).</summary>
     private static void RequireProblemFields(OpenApiDocument document)

@@ -29,10 +29,10 @@ internal static class FormFields
 
     public static readonly FormField[] ReadingHints =
     [
-        new("sample_rate_hz", "Sample rate in hertz (50–20000) for files that do not state one (.npy, CSV without a rate line).", Number: true),
-        new("units", "Units of the sample values for files that do not state them.", Values: ["mV", "uV", "V"]),
-        new("acquisition", "How the ECG was recorded, as a free-text hint kept with the reading."),
-        new("allow_flat_leads", "Score a record whose I, II or V1–V6 are missing or flat (flagged) instead of refusing it.", Boolean: true),
+        new(EcgUploadForm.SampleRateField, "Sample rate in hertz (50–20000) for files that do not state one (.npy, CSV without a rate line).", Number: true),
+        new(EcgUploadForm.UnitsField, "Units of the sample values for files that do not state them.", Values: ["mV", "uV", "V"]),
+        new(EcgUploadForm.AcquisitionField, "How the ECG was recorded, as a free-text hint kept with the reading."),
+        new(EcgUploadForm.AllowFlatLeadsField, "Score a record whose I, II or V1–V6 are missing or flat (flagged) instead of refusing it.", Boolean: true),
     ];
 
     public static readonly FormField[] ModelChoice =

@@ -11,6 +11,14 @@ internal sealed record EcgUploadForm(IFormCollection Form, IReadOnlyList<EcgFile
 {
     public const string EcgField = "ecg";
 
+    public const string SampleRateField = "sample_rate_hz";
+
+    public const string UnitsField = "units";
+
+    public const string AllowFlatLeadsField = "allow_flat_leads";
+
+    public const string AcquisitionField = "acquisition";
+
     /// <summary>Reads the form. Returns it, or validation errors keyed by field (never echoing submitted values).</summary>
     public static async Task<(EcgUploadForm? Upload, Dictionary<string, string[]> Errors)> ReadAsync(
         HttpRequest request, UploadOptions limits, CancellationToken cancellationToken, bool requireFiles = true)
@@ -66,7 +74,7 @@ internal sealed record EcgUploadForm(IFormCollection Form, IReadOnlyList<EcgFile
     internal static EcgReadOptions ParseReadOptions(HttpRequest request, IFormCollection form, Dictionary<string, string[]> errors)
     {
         var options = EcgReadOptions.Default;
-        if (Value(request, form, "sample_rate_hz") is { } rate)
+        if (Value(request, form, SampleRateField) is { } rate)
         {
             if (double.TryParse(rate, NumberStyles.Float, CultureInfo.InvariantCulture, out var hz) && hz is >= 50 and <= 20000)
             {
@@ -74,11 +82,11 @@ internal sealed record EcgUploadForm(IFormCollection Form, IReadOnlyList<EcgFile
             }
             else
             {
-                errors["sample_rate_hz"] = ["sample_rate_hz must be a number of hertz between 50 and 20000."];
+                errors[SampleRateField] = ["sample_rate_hz must be a number of hertz between 50 and 20000."];
             }
         }
 
-        if (Value(request, form, "units") is { } units)
+        if (Value(request, form, UnitsField) is { } units)
         {
             if (units.ToUpperInvariant() is "MV" or "UV" or "V" or "µV" or "MICROVOLTS" or "MILLIVOLTS")
             {
@@ -86,11 +94,11 @@ internal sealed record EcgUploadForm(IFormCollection Form, IReadOnlyList<EcgFile
             }
             else
             {
-                errors["units"] = ["units must be mV, uV or V."];
+                errors[UnitsField] = ["units must be mV, uV or V."];
             }
         }
 
-        if (Value(request, form, "allow_flat_leads") is { } allowFlat)
+        if (Value(request, form, AllowFlatLeadsField) is { } allowFlat)
         {
             if (bool.TryParse(allowFlat, out var allow))
             {
@@ -98,11 +106,11 @@ internal sealed record EcgUploadForm(IFormCollection Form, IReadOnlyList<EcgFile
             }
             else
             {
-                errors["allow_flat_leads"] = ["allow_flat_leads must be true or false."];
+                errors[AllowFlatLeadsField] = ["allow_flat_leads must be true or false."];
             }
         }
 
-        if (Value(request, form, "acquisition") is { } acquisition)
+        if (Value(request, form, AcquisitionField) is { } acquisition)
         {
             options = options with { Acquisition = acquisition };
         }
