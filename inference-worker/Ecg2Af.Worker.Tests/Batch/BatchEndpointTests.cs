@@ -236,7 +236,11 @@ public sealed class BatchEndpointTests(BatchWorkerFixture fixture, ITestOutputHe
             var files = Directory.GetFiles(folder).Order(StringComparer.Ordinal).Select(p => (Path.GetFileName(p), File.ReadAllBytes(p))).ToList();
             using var request = new HttpRequestMessage(HttpMethod.Post, Batch) { Content = BatchWorkerFixture.Form(files, email: email) };
             request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/x-ndjson"));
-            using (var response = await Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead))
+            // A client of its own that drains nothing: by default SocketsHttpHandler reads up to 1 MiB of a disposed
+            // response (for 2 s) to keep the connection, and a fast worker then finishes all 40 records for it. This
+            // one closes the connection when the response is disposed, as a client that goes away does.
+            using (var leaving = fixture.Worker.ApiKey.Authorize(new HttpClient(new SocketsHttpHandler { UseProxy = false, MaxResponseDrainSize = 0 }) { BaseAddress = fixture.Worker.Url }))
+            using (var response = await leaving.SendAsync(request, HttpCompletionOption.ResponseHeadersRead))
             using (var reader = new StreamReader(await response.Content.ReadAsStreamAsync()))
             {
                 Assert.NotNull(await reader.ReadLineAsync());
