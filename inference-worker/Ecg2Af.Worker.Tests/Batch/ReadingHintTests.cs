@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Ecg2Af.LocalCluster;
+using Ecg2Af.Worker.Tests.Serving;
 
 namespace Ecg2Af.Worker.Tests.Batch;
 
@@ -8,6 +9,7 @@ namespace Ecg2Af.Worker.Tests.Batch;
 /// The request hints that replace silent assumptions, through a real worker: <c>sample_rate_hz</c> for a file without a
 /// rate (single endpoint as a form field, batch as a query parameter) and <c>allow_flat_leads</c> for a record with flat chest leads.
 /// </summary>
+[Collection(WorkerProcessCollection.Name)]
 public sealed class ReadingHintTests(BatchWorkerFixture fixture) : IClassFixture<BatchWorkerFixture>
 {
     private HttpClient Client => fixture.Worker.Client;

@@ -12,7 +12,8 @@ namespace Ecg2Af.Worker.Tests.Serving;
 /// </summary>
 public sealed class HoldingWorkerFixture(StandInRepository repository) : IAsyncLifetime
 {
-    public static readonly TimeSpan Hold = TimeSpan.FromSeconds(5);
+    // Long enough that on a loaded machine the refused requests still arrive while the admitted ones are held.
+    public static readonly TimeSpan Hold = TimeSpan.FromSeconds(15);
 
     internal WorkerProcess Worker { get; private set; } = null!;
 
