@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 
 namespace Ecg2Af.Ecg.Formats;
 
@@ -16,7 +17,7 @@ internal sealed class ScpHuffman
 
     private const int MaxPrefixBits = 16;
 
-    /// <summary>Each table's lookup has 2^(longest prefix) entries; this bounds their memory to a few MiB.</summary>
+    /// <summary>Each table's lookup has 2^(longest prefix) entries of 4 bytes; this bounds their memory to 8 MiB.</summary>
     private const int MaxTables = 32;
 
     private readonly Table[] _tables;
@@ -105,51 +106,94 @@ internal sealed class ScpHuffman
     /// <summary>Decodes exactly <paramref name="output"/>.Length values, and never more, from <paramref name="data"/>.</summary>
     public void Decode(ReadOnlySpan<byte> data, Span<int> output, string what)
     {
+        // The hot loop of an SCP read (5,000 codes per lead), so the bit window lives in locals (registers) rather
+        // than in a reader struct, and one load of a packed lookup entry gives the whole code. Bits are taken most
+        // significant first from a 64-bit window that holds at least 57 of them before each code; past the end it fills
+        // with zeros, and the bits remaining (8 × bytes not yet loaded + bits held) say when the data has run out.
         var table = _tables[0];
-        var reader = new BitReader(data);
+        var (lookup, shift) = (table.Lookup, 64 - table.Bits);
+        ulong window = 0;
+        var held = 0;
+        var next = 0;
         var i = 0;
         while (i < output.Length)
         {
-            if (reader.Remaining <= 0)
+            if (held <= 56)
+            {
+                (window, held, next) = Fill(data, window, held, next);
+            }
+
+            if (((long)(data.Length - next) << 3) + held <= 0)
             {
                 throw Malformed(string.Create(CultureInfo.InvariantCulture, $"{what} ends after {i} of {output.Length} samples"));
             }
 
-            var peek = reader.Peek(table.Bits);
-            var index = table.Lookup[peek];
-            if (index < 0)
+            var entry = lookup[(int)(window >> shift)];
+            var prefix = Table.Prefix(entry);
+            if (prefix == 0)
             {
                 throw Malformed($"{what} holds a bit pattern that is not in the Huffman table");
             }
 
-            var code = table.Codes[index];
-            reader.Skip(code.Prefix);
-            if (!code.Value)
+            window <<= prefix;
+            held -= prefix;
+            var baseValue = Table.BaseValue(entry);
+            if (!Table.IsValue(entry))
             {
-                if (code.BaseValue < 1 || code.BaseValue > _tables.Length)
+                if (baseValue < 1 || baseValue > _tables.Length)
                 {
-                    throw Malformed($"{what} switches to Huffman table {code.BaseValue}, which section 2 does not define");
+                    throw Malformed($"{what} switches to Huffman table {baseValue}, which section 2 does not define");
                 }
 
-                table = _tables[code.BaseValue - 1];
+                table = _tables[baseValue - 1];
+                (lookup, shift) = (table.Lookup, 64 - table.Bits);
                 continue;
             }
 
-            var extra = code.Total - code.Prefix;
+            var extra = Table.Extra(entry);
             if (extra == 0)
             {
-                output[i++] = code.BaseValue;
+                output[i++] = baseValue;
                 continue;
             }
 
-            if (reader.Remaining < extra)
+            // At least 57 − 16 = 41 bits are still held, enough for the value's at most 32.
+            if (((long)(data.Length - next) << 3) + held < extra)
             {
                 throw Malformed($"{what} ends inside a value");
             }
 
-            var raw = reader.Read(extra);
+            var raw = window >> (64 - extra);
+            window <<= extra;
+            held -= extra;
             output[i++] = (int)((long)(raw << (64 - extra)) >> (64 - extra)); // sign-extend the value bits
         }
+    }
+
+    /// <summary>
+    /// Tops the bit window up to at least 57 bits: eight bytes at once where eight remain (only the whole bytes that fit
+    /// are counted; the bits of a byte cut off are ORed in again, in the same place, by the next fill), else a byte at a
+    /// time, with zeros past the end.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (ulong Window, int Held, int Next) Fill(ReadOnlySpan<byte> data, ulong window, int held, int next)
+    {
+        if (data.Length - next >= 8)
+        {
+            window |= BinaryPrimitives.ReadUInt64BigEndian(data[next..]) >> held;
+            var whole = (64 - held) >> 3;
+            return (window, held + (whole << 3), next + whole);
+        }
+
+        while (held <= 56)
+        {
+            ulong b = next < data.Length ? data[next] : 0u;
+            next++;
+            window |= b << (56 - held);
+            held += 8;
+        }
+
+        return (window, held, next);
     }
 
     private static uint Reverse(uint value, int bits)
@@ -167,82 +211,46 @@ internal sealed class ScpHuffman
 
     private readonly record struct Code(int Prefix, int Total, bool Value, int BaseValue, int Bits);
 
-    /// <summary>A lookup over the longest prefix: every bit pattern that starts with a code's prefix maps to that code.</summary>
-    private sealed class Table(Code[] codes, int bits, short[] lookup)
+    /// <summary>
+    /// A lookup over the longest prefix: every bit pattern that starts with a code's prefix maps to that code, packed
+    /// in one int (see <see cref="Pack"/>); a pattern that starts no code maps to 0 (prefix 0).
+    /// </summary>
+    private sealed class Table(int bits, int[] lookup)
     {
-        public Code[] Codes { get; } = codes;
-
         public int Bits { get; } = bits;
 
-        public short[] Lookup { get; } = lookup;
+        public int[] Lookup { get; } = lookup;
 
         public static Table Build(Code[] codes)
         {
             var bits = codes.Max(c => c.Prefix);
-            var lookup = new short[1 << bits];
-            Array.Fill(lookup, (short)-1);
-            for (var c = 0; c < codes.Length; c++)
+            var lookup = new int[1 << bits];
+            foreach (var code in codes)
             {
-                var shift = bits - codes[c].Prefix;
-                var start = codes[c].Bits << shift;
+                var shift = bits - code.Prefix;
+                var start = code.Bits << shift;
                 for (var j = 0; j < 1 << shift; j++)
                 {
-                    if (lookup[start + j] < 0)
+                    if (lookup[start + j] == 0)
                     {
-                        lookup[start + j] = (short)c; // the first of two clashing codes wins
+                        lookup[start + j] = Pack(code); // the first of two clashing codes wins
                     }
                 }
             }
 
-            return new Table(codes, bits, lookup);
-        }
-    }
-
-    /// <summary>
-    /// Bits most significant first, through a 64-bit window refilled a byte at a time; reading past the end yields
-    /// zeros (the caller checks <see cref="Remaining"/>).
-    /// </summary>
-    private ref struct BitReader(ReadOnlySpan<byte> data)
-    {
-        private readonly ReadOnlySpan<byte> _data = data;
-        private ulong _window;
-        private int _held;
-        private int _next;
-        private long _consumed;
-
-        public readonly long Remaining => (8L * _data.Length) - _consumed;
-
-        public int Peek(int bits)
-        {
-            Fill();
-            return (int)(_window >> (64 - bits));
+            return new Table(bits, lookup);
         }
 
-        public void Skip(int bits)
-        {
-            _window <<= bits;
-            _held -= bits;
-            _consumed += bits;
-        }
+        /// <summary>Bits 0–4: prefix length (1–16); 5–10: value bits after it (0–32); 11: a value (not a table switch); 16–31: base value (16-bit).</summary>
+        private static int Pack(Code code) =>
+            code.Prefix | ((code.Total - code.Prefix) << 5) | (code.Value ? 1 << 11 : 0) | (code.BaseValue << 16);
 
-        public ulong Read(int bits)
-        {
-            Fill();
-            var value = _window >> (64 - bits);
-            Skip(bits);
-            return value;
-        }
+        public static int Prefix(int entry) => entry & 31;
 
-        /// <summary>Tops the window up to at least 57 bits (past the end with zero bytes).</summary>
-        private void Fill()
-        {
-            while (_held <= 56)
-            {
-                ulong b = _next < _data.Length ? _data[_next] : 0u;
-                _next++;
-                _window |= b << (56 - _held);
-                _held += 8;
-            }
-        }
+        public static int Extra(int entry) => (entry >> 5) & 63;
+
+        public static bool IsValue(int entry) => (entry & (1 << 11)) != 0;
+
+        public static int BaseValue(int entry) => entry >> 16;
     }
 }
