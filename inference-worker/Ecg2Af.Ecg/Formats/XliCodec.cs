@@ -17,6 +17,12 @@ internal static class XliCodec
     /// <summary>The last code that enters the dictionary; 1023 ends a stream.</summary>
     private const int LastCode = (1 << CodeBits) - 2;
 
+    /// <summary>Literal bytes 0–255: codes 0–255 copy from a prefix holding them, so every code is one copy.</summary>
+    private const int Literals = 256;
+
+    /// <summary>Slack after the output, so that a short string is copied as one 8-byte word.</summary>
+    private const int Slack = 8;
+
     /// <summary>
     /// Decodes the first <paramref name="leads"/> chunks (later chunks may hold anything and are never touched). Each
     /// lead may hold at most <paramref name="maxSamples"/> samples: the LZW decoder stops with TooLarge as soon as its
@@ -26,7 +32,20 @@ internal static class XliCodec
     {
         var result = new int[leads][];
         var at = 0;
-        var output = new byte[2 * maxSamples];
+        var limit = 2 * maxSamples;
+
+        // The buffer holds the 256 literal bytes, then the output, then the slack; the dictionary's entries 0–255 point at
+        // the literals and never change, the others are written by each lead before they are read.
+        var buffer = new byte[Literals + limit + Slack];
+        var start = new int[LastCode + 1];
+        var length = new int[LastCode + 1];
+        for (var c = 0; c < Literals; c++)
+        {
+            buffer[c] = (byte)c;
+            start[c] = c;
+            length[c] = 1;
+        }
+
         for (var lead = 0; lead < leads; lead++)
         {
             if (payload.Length - at < 8)
@@ -42,26 +61,26 @@ internal static class XliCodec
                 throw Malformed(lead, string.Create(CultureInfo.InvariantCulture, $"the chunk declares {size} bytes, {payload.Length - at} remain"));
             }
 
-            var written = Lzw(payload.Slice(at, size), output, lead);
+            var written = Lzw(payload.Slice(at, size), buffer, start, length, limit, lead);
             at += size;
-            result[lead] = Predict(output.AsSpan(0, written), first);
+            result[lead] = Predict(buffer.AsSpan(Literals, written), first);
         }
 
         return result;
     }
 
     /// <summary>
-    /// LZW with 10-bit codes, MSB first, codes 0–255 literal bytes, no reset; returns the bytes written. Every dictionary
-    /// string already sits in the output (the previous string plus the next byte), so an entry is its start and length
-    /// there, and a code is one block copy.
+    /// LZW with 10-bit codes, MSB first, codes 0–255 literal bytes, no reset; returns the bytes written (at most
+    /// <paramref name="limit"/>, after the literals in <paramref name="buffer"/>). Every dictionary string already sits in
+    /// the buffer (a literal, or the previous string plus the next byte), so an entry is its start and length there, and
+    /// a code is one copy.
     /// </summary>
-    private static int Lzw(ReadOnlySpan<byte> input, byte[] output, int lead)
+    private static int Lzw(ReadOnlySpan<byte> input, byte[] buffer, int[] start, int[] length, int limit, int lead)
     {
-        Span<int> start = stackalloc int[LastCode + 1];
-        Span<int> length = stackalloc int[LastCode + 1];
         var next = 256;
         int previousStart = -1, previousLength = 0;
-        var written = 0;
+        var end = Literals;
+        var stop = Literals + limit;
         uint bits = 0;
         var held = 0;
         foreach (var b in input)
@@ -81,37 +100,27 @@ internal static class XliCodec
             }
 
             int n;
-            if (code < 256)
-            {
-                n = 1;
-                if (written >= output.Length)
-                {
-                    throw TooLarge(lead, output.Length);
-                }
-
-                output[written] = (byte)code;
-            }
-            else if (code < next)
+            if (code < next)
             {
                 n = length[code];
-                if (n > output.Length - written)
+                if (n > stop - end)
                 {
-                    throw TooLarge(lead, output.Length);
+                    throw TooLarge(lead, limit);
                 }
 
-                output.AsSpan(start[code], n).CopyTo(output.AsSpan(written));
+                Copy(buffer, start[code], end, n);
             }
             else if (code == next && previousStart >= 0)
             {
                 // The one code the decoder cannot know yet: the previous string plus its own first byte.
                 n = previousLength + 1;
-                if (n > output.Length - written)
+                if (n > stop - end)
                 {
-                    throw TooLarge(lead, output.Length);
+                    throw TooLarge(lead, limit);
                 }
 
-                output.AsSpan(previousStart, previousLength).CopyTo(output.AsSpan(written));
-                output[written + previousLength] = output[previousStart];
+                Copy(buffer, previousStart, end, previousLength);
+                buffer[end + previousLength] = buffer[previousStart];
             }
             else
             {
@@ -126,41 +135,62 @@ internal static class XliCodec
                 next++;
             }
 
-            previousStart = written;
+            previousStart = end;
             previousLength = n;
-            written += n;
+            end += n;
         }
 
-        return written;
+        return end - Literals;
+    }
+
+    /// <summary>
+    /// Copies an earlier string to the end of the output. Up to 8 bytes go as one word: the string lies before
+    /// <paramref name="to"/>, the word is read before it is written, and what it writes past the string is overwritten
+    /// by the next code or never read (the slack, or bytes past the output's end).
+    /// </summary>
+    private static void Copy(byte[] buffer, int from, int to, int count)
+    {
+        if (count <= 8)
+        {
+            BinaryPrimitives.WriteUInt64LittleEndian(buffer.AsSpan(to), BinaryPrimitives.ReadUInt64LittleEndian(buffer.AsSpan(from)));
+        }
+        else
+        {
+            buffer.AsSpan(from, count).CopyTo(buffer.AsSpan(to));
+        }
     }
 
     private static EcgFormatException TooLarge(int lead, int bytes) => new(EcgErrorKind.TooLarge, string.Create(CultureInfo.InvariantCulture,
         $"Philips XLI lead {lead + 1} decompresses to more than the {bytes / 2} samples the document declares."));
 
-    /// <summary>Joins the high and low byte halves into signed 16-bit codes and runs the second-difference predictor.</summary>
+    /// <summary>
+    /// Joins the high and low byte halves into signed 16-bit codes and runs the second-difference predictor, in one pass
+    /// (the predictor's chain of dependent steps hides the joining).
+    /// </summary>
     private static int[] Predict(ReadOnlySpan<byte> bytes, short first)
     {
         var n = (bytes.Length + 1) / 2;
+        var high = bytes[..n];
+        var low = bytes[n..]; // one byte short when the count is odd: the last code's low byte is 0
         var values = new int[n];
-        for (var i = 0; i < n; i++)
-        {
-            var low = n + i < bytes.Length ? bytes[n + i] : 0;
-            values[i] = (short)((bytes[i] << 8) | low);
-        }
-
         if (n < 3)
         {
+            for (var i = 0; i < n; i++)
+            {
+                values[i] = Code(high, low, i);
+            }
+
             return values;
         }
 
         // Garbage bytes can make the predictor diverge; it wraps silently (unchecked) and the caller judges the values.
-        var x = values[0];
-        var y = values[1];
+        var x = values[0] = Code(high, low, 0);
+        var y = values[1] = Code(high, low, 1);
         int p = first;
-        for (var i = 2; i < n; i++)
+        for (var i = 2; i < values.Length; i++)
         {
             var z = unchecked((2 * y) - x - p);
-            p = values[i] - 64;
+            p = Code(high, low, i) - 64;
             values[i] = z;
             x = y;
             y = z;
@@ -168,6 +198,9 @@ internal static class XliCodec
 
         return values;
     }
+
+    private static int Code(ReadOnlySpan<byte> high, ReadOnlySpan<byte> low, int i) =>
+        (short)((high[i] << 8) | (i < low.Length ? low[i] : 0));
 
     private static EcgFormatException Malformed(int lead, string what) =>
         new(EcgErrorKind.Malformed, $"Philips XLI lead {lead + 1}: {what}.");
