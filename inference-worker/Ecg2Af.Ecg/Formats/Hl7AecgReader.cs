@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Globalization;
-using System.Text;
 using System.Xml;
 using System.Xml.Linq;
 
@@ -34,7 +33,9 @@ internal static class Hl7AecgReader
             Limits.CheckSamples(digits.Sum(d => (long)d.End.Value - d.Start.Value) / 2, options, "The aECG file");
         }
 
-        var content = digits is null ? file.Content : Skeleton(file.Content.Span, digits);
+        var skeletonLength = 0;
+        var skeleton = digits is null ? null : Skeleton(file.Content.Span, digits, out skeletonLength);
+        var content = skeleton is null ? file.Content : skeleton.AsMemory(0, skeletonLength);
         var sets = new List<List<XElement>>();
         using (var reader = SafeXml.Open(content, options))
         {
@@ -101,6 +102,11 @@ internal static class Hl7AecgReader
             }
         }
 
+        if (skeleton is not null)
+        {
+            ArrayPool<byte>.Shared.Return(skeleton); // the elements kept are copies; the samples come from the file
+        }
+
         // Several RHYTHM sequence sets may exist: the first with 8 or more leads, else the one with the most.
         var chosen = sets.FirstOrDefault(s => s.Count(IsLead) >= 8) ?? sets.MaxBy(s => s.Count(IsLead));
         if (chosen is null || !chosen.Any(IsLead))
@@ -162,22 +168,10 @@ internal static class Hl7AecgReader
         var origin = Quantity(value, "origin", code, required: false);
         var scale = Quantity(value, "scale", code, required: true);
         var digits = value.Elements().FirstOrDefault(e => e.Name.LocalName == "digits")?.Value ?? "";
-        var text = digits.AsSpan();
-        char[]? borrowed = null;
-        if (spans is not null && digits.StartsWith('#')
-            && int.TryParse(digits.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out var k) && k < spans.Count)
-        {
-            var bytes = original[spans[k]];
-            borrowed = ArrayPool<char>.Shared.Rent(bytes.Length);
-            text = borrowed.AsSpan(0, Encoding.ASCII.GetChars(bytes, borrowed));
-        }
-
-        var samples = Numbers.ParseList(text, origin, scale);
-        if (borrowed is not null)
-        {
-            ArrayPool<char>.Shared.Return(borrowed);
-        }
-
+        var samples = spans is not null && digits.StartsWith('#')
+            && int.TryParse(digits.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out var k) && k < spans.Count
+                ? Numbers.ParseList(original[spans[k]], origin, scale) // ASCII, checked by DigitSpans
+                : Numbers.ParseList(digits, origin, scale);
         return (samples ?? throw new EcgFormatException(EcgErrorKind.Malformed, $"aECG lead {code}: the digits are not all numbers."), scale);
     }
 
@@ -240,22 +234,33 @@ internal static class Hl7AecgReader
 
     /// <summary>
     /// The file with each digits text replaced by <c>#k</c>, its index in <paramref name="spans"/>, and without its
-    /// annotationSet elements (see <see cref="ElementEnd"/>).
+    /// annotationSet elements (see <see cref="ElementEnd"/>): the first <paramref name="length"/> bytes of an array
+    /// from <see cref="ArrayPool{T}.Shared"/>, for the caller to return (it would sit on the large object heap).
     /// </summary>
-    internal static byte[] Skeleton(ReadOnlySpan<byte> content, List<Range> spans)
+    internal static byte[] Skeleton(ReadOnlySpan<byte> content, List<Range> spans, out int length)
     {
-        using var buffer = new MemoryStream(content.Length / 3);
+        // At most the file without the digits, plus "#k" (up to 11 bytes) for each.
+        var capacity = (long)content.Length;
+        foreach (var span in spans)
+        {
+            capacity -= span.GetOffsetAndLength(content.Length).Length - 11;
+        }
+
+        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(capacity, Array.MaxLength));
+        length = 0;
         var at = 0;
         for (var k = 0; k < spans.Count; k++)
         {
-            var (start, length) = spans[k].GetOffsetAndLength(content.Length);
-            WithoutAnnotations(content[at..start], buffer);
-            buffer.Write(Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"#{k}")));
-            at = start + length;
+            var (start, size) = spans[k].GetOffsetAndLength(content.Length);
+            WithoutAnnotations(content[at..start], buffer, ref length);
+            buffer[length++] = (byte)'#';
+            k.TryFormat(buffer.AsSpan(length), out var digits, default, CultureInfo.InvariantCulture);
+            length += digits;
+            at = start + size;
         }
 
-        WithoutAnnotations(content[at..], buffer);
-        return buffer.ToArray();
+        WithoutAnnotations(content[at..], buffer, ref length);
+        return buffer;
     }
 
     /// <summary>
@@ -263,7 +268,7 @@ internal static class Hl7AecgReader
     /// next (in well-formed XML every '&lt;' outside comments, CDATA sections and processing instructions starts a tag:
     /// attribute values and text cannot hold one); a DOCTYPE or anything cut off ends it, and the rest is copied as is.
     /// </summary>
-    private static void WithoutAnnotations(ReadOnlySpan<byte> markup, MemoryStream into)
+    private static void WithoutAnnotations(ReadOnlySpan<byte> markup, byte[] into, ref int length)
     {
         var copied = 0;
         var at = markup.IndexOf((byte)'<');
@@ -278,14 +283,20 @@ internal static class Hl7AecgReader
             var next = at + Math.Max(special, 1);
             if (special == 0 && IsAnnotationSet(markup[(at + 1)..]) && ElementEnd(markup, at) is var end and > 0)
             {
-                into.Write(markup[copied..at]);
+                Append(markup[copied..at], into, ref length);
                 copied = next = end;
             }
 
             at = NextTag(markup, next);
         }
 
-        into.Write(markup[copied..]);
+        Append(markup[copied..], into, ref length);
+    }
+
+    private static void Append(ReadOnlySpan<byte> bytes, byte[] into, ref int length)
+    {
+        bytes.CopyTo(into.AsSpan(length));
+        length += bytes.Length;
     }
 
     /// <summary>The index of the first '&lt;' at or after <paramref name="from"/>, or -1.</summary>

@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Globalization;
+using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Ecg2Af.Ecg.Formats;
 
@@ -85,7 +87,13 @@ internal static class Numbers
     /// Parses whitespace-separated numbers into <c>(float)(origin + scale × number)</c> (a physical value from stored
     /// digits; 0 and 1 for the numbers themselves); null when a token is not a number.
     /// </summary>
-    public static float[]? ParseList(ReadOnlySpan<char> text, double origin, double scale)
+    public static float[]? ParseList(ReadOnlySpan<char> text, double origin, double scale) => ParseList<char>(text, origin, scale);
+
+    /// <summary>The same for ASCII bytes (aECG digits read from the file itself, without a copy as characters).</summary>
+    public static float[]? ParseList(ReadOnlySpan<byte> ascii, double origin, double scale) => ParseList<byte>(ascii, origin, scale);
+
+    private static float[]? ParseList<T>(ReadOnlySpan<T> text, double origin, double scale)
+        where T : unmanaged, IBinaryInteger<T>
     {
         // Tokens are separated by at least one character, so there are at most (length + 1) / 2 of them.
         var buffer = ArrayPool<float>.Shared.Rent((text.Length / 2) + 1);
@@ -95,7 +103,7 @@ internal static class Numbers
             var i = 0;
             while (i < text.Length)
             {
-                var c = text[i];
+                var c = int.CreateTruncating(text[i]);
                 if (c is ' ' or '\t' or '\r' or '\n')
                 {
                     i++;
@@ -112,28 +120,32 @@ internal static class Numbers
 
                 long number = 0;
                 var digits = 0;
-                while (i < text.Length && digits < 18 && (uint)(text[i] - '0') <= 9)
+                while (i < text.Length && digits < 18 && (uint)(int.CreateTruncating(text[i]) - '0') <= 9)
                 {
-                    number = (number * 10) + (text[i] - '0');
+                    number = (number * 10) + (int.CreateTruncating(text[i]) - '0');
                     digits++;
                     i++;
                 }
 
                 double value;
-                if (digits > 0 && (i == text.Length || text[i] is ' ' or '\t' or '\r' or '\n'))
+                if (digits > 0 && (i == text.Length || int.CreateTruncating(text[i]) is ' ' or '\t' or '\r' or '\n'))
                 {
                     value = negative ? -number : number;
                 }
                 else
                 {
-                    var end = text[start..].IndexOfAny(" \t\r\n");
-                    var token = end < 0 ? text[start..] : text.Slice(start, end);
-                    if (!TryParse(token, false, out value))
+                    var end = start;
+                    while (end < text.Length && int.CreateTruncating(text[end]) is not (' ' or '\t' or '\r' or '\n'))
+                    {
+                        end++;
+                    }
+
+                    if (!TryParse(Chars(text[start..end]), false, out value))
                     {
                         return null;
                     }
 
-                    i = start + token.Length;
+                    i = end;
                 }
 
                 buffer[count++] = (float)(origin + (scale * value));
@@ -145,5 +157,23 @@ internal static class Numbers
         {
             ArrayPool<float>.Shared.Return(buffer);
         }
+    }
+
+    /// <summary>A token as characters: itself, or its bytes widened (ASCII).</summary>
+    private static ReadOnlySpan<char> Chars<T>(ReadOnlySpan<T> token)
+        where T : unmanaged, IBinaryInteger<T>
+    {
+        if (typeof(T) == typeof(char))
+        {
+            return MemoryMarshal.Cast<T, char>(token);
+        }
+
+        var chars = new char[token.Length];
+        for (var i = 0; i < token.Length; i++)
+        {
+            chars[i] = (char)int.CreateTruncating(token[i]);
+        }
+
+        return chars;
     }
 }
