@@ -36,75 +36,17 @@ internal static class Hl7AecgReader
         var skeletonLength = 0;
         var skeleton = digits is null ? null : Skeleton(file.Content.Span, digits, out skeletonLength);
         var content = skeleton is null ? file.Content : skeleton.AsMemory(0, skeletonLength);
-        var sets = new List<List<XElement>>();
-        using (var reader = SafeXml.Open(content, options))
+        List<List<XElement>> sets;
+        try
         {
-            // Only the elements on the way to a rhythm sequence are entered (so path is always a prefix of
-            // SequencePath); every other subtree (annotations, representative beats, demographics) is skipped.
-            var path = new List<string>();
-            string? seriesCode = null;
-            List<XElement>? currentSet = null;
-            var seriesSets = new List<List<XElement>>();
-            long characters = 0;
-            reader.MoveToContent();
-            while (!reader.EOF)
-            {
-                if (reader.NodeType == XmlNodeType.Element)
-                {
-                    var depth = path.Count;
-                    var name = reader.LocalName;
-                    if (depth == 3 && name == "code")
-                    {
-                        seriesCode = reader.GetAttribute("code");
-                        reader.Skip();
-                    }
-                    else if (depth == 6 && name == "sequence")
-                    {
-                        var sequence = (XElement)XNode.ReadFrom(reader);
-                        characters += sequence.Descendants().FirstOrDefault(e => e.Name.LocalName == "digits")?.Value.Length ?? 0;
-                        Limits.CheckSamples(characters / 2, options, "The aECG file");
-                        currentSet?.Add(sequence);
-                    }
-                    else if (depth < 6 && name == SequencePath[depth] && !reader.IsEmptyElement)
-                    {
-                        path.Add(name);
-                        if (depth == 2)
-                        {
-                            seriesCode = null;
-                            seriesSets = [];
-                        }
-                        else if (depth == 4)
-                        {
-                            currentSet = [];
-                            seriesSets.Add(currentSet);
-                        }
-
-                        reader.Read();
-                    }
-                    else
-                    {
-                        reader.Skip();
-                    }
-
-                    continue;
-                }
-
-                if (reader.NodeType == XmlNodeType.EndElement && path.Count > 0)
-                {
-                    path.RemoveAt(path.Count - 1);
-                    if (path.Count == 2 && string.Equals(seriesCode, "RHYTHM", StringComparison.OrdinalIgnoreCase))
-                    {
-                        sets.AddRange(seriesSets);
-                    }
-                }
-
-                reader.Read();
-            }
+            sets = RhythmSets(content, options);
         }
-
-        if (skeleton is not null)
+        finally
         {
-            ArrayPool<byte>.Shared.Return(skeleton); // the elements kept are copies; the samples come from the file
+            if (skeleton is not null)
+            {
+                ArrayPool<byte>.Shared.Return(skeleton); // the elements kept are copies; the samples come from the file
+            }
         }
 
         // Several RHYTHM sequence sets may exist: the first with 8 or more leads, else the one with the most.
@@ -230,6 +172,75 @@ internal static class Hl7AecgReader
             spans.Add(start..(start + end));
             at = start + end;
         }
+    }
+
+    /// <summary>The sequence sets of every RHYTHM series, in document order, read from the (skeleton) document.</summary>
+    private static List<List<XElement>> RhythmSets(ReadOnlyMemory<byte> content, EcgReadOptions options)
+    {
+        var sets = new List<List<XElement>>();
+        using var reader = SafeXml.Open(content, options);
+        // Only the elements on the way to a rhythm sequence are entered (so path is always a prefix of
+        // SequencePath); every other subtree (annotations, representative beats, demographics) is skipped.
+        var path = new List<string>();
+        string? seriesCode = null;
+        List<XElement>? currentSet = null;
+        var seriesSets = new List<List<XElement>>();
+        long characters = 0;
+        reader.MoveToContent();
+        while (!reader.EOF)
+        {
+            if (reader.NodeType == XmlNodeType.Element)
+            {
+                var depth = path.Count;
+                var name = reader.LocalName;
+                if (depth == 3 && name == "code")
+                {
+                    seriesCode = reader.GetAttribute("code");
+                    reader.Skip();
+                }
+                else if (depth == 6 && name == "sequence")
+                {
+                    var sequence = (XElement)XNode.ReadFrom(reader);
+                    characters += sequence.Descendants().FirstOrDefault(e => e.Name.LocalName == "digits")?.Value.Length ?? 0;
+                    Limits.CheckSamples(characters / 2, options, "The aECG file");
+                    currentSet?.Add(sequence);
+                }
+                else if (depth < 6 && name == SequencePath[depth] && !reader.IsEmptyElement)
+                {
+                    path.Add(name);
+                    if (depth == 2)
+                    {
+                        seriesCode = null;
+                        seriesSets = [];
+                    }
+                    else if (depth == 4)
+                    {
+                        currentSet = [];
+                        seriesSets.Add(currentSet);
+                    }
+
+                    reader.Read();
+                }
+                else
+                {
+                    reader.Skip();
+                }
+
+                continue;
+            }
+
+            if (reader.NodeType == XmlNodeType.EndElement && path.Count > 0)
+            {
+                path.RemoveAt(path.Count - 1);
+                if (path.Count == 2 && string.Equals(seriesCode, "RHYTHM", StringComparison.OrdinalIgnoreCase))
+                {
+                    sets.AddRange(seriesSets);
+                }
+            }
+
+            reader.Read();
+        }
+        return sets;
     }
 
     /// <summary>

@@ -14,7 +14,7 @@ internal static class Numbers
     {
         s = s.Trim();
         value = 0;
-        if (s.IsEmpty || s.Length > 40)
+        if (s.IsEmpty || s.Length > MaxToken)
         {
             return false;
         }
@@ -27,6 +27,9 @@ internal static class Numbers
         var normal = decimalComma ? s.ToString().Replace(',', '.') : s.ToString();
         return double.TryParse(normal, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && double.IsFinite(value);
     }
+
+    /// <summary>The longest text taken as one number.</summary>
+    private const int MaxToken = 40;
 
     private static readonly double[] Pow10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
 
@@ -97,6 +100,7 @@ internal static class Numbers
     {
         // Tokens are separated by at least one character, so there are at most (length + 1) / 2 of them.
         var buffer = ArrayPool<float>.Shared.Rent((text.Length / 2) + 1);
+        Span<char> scratch = stackalloc char[MaxToken]; // a token that is not a plain integer, widened from bytes
         try
         {
             var count = 0;
@@ -140,7 +144,7 @@ internal static class Numbers
                         end++;
                     }
 
-                    if (!TryParse(Chars(text[start..end]), false, out value))
+                    if (end - start > MaxToken || !TryParse(Chars(text[start..end], scratch), false, out value))
                     {
                         return null;
                     }
@@ -159,8 +163,8 @@ internal static class Numbers
         }
     }
 
-    /// <summary>A token as characters: itself, or its bytes widened (ASCII).</summary>
-    private static ReadOnlySpan<char> Chars<T>(ReadOnlySpan<T> token)
+    /// <summary>A token as characters: itself, or its bytes widened (ASCII) into <paramref name="scratch"/>.</summary>
+    private static ReadOnlySpan<char> Chars<T>(ReadOnlySpan<T> token, Span<char> scratch)
         where T : unmanaged, IBinaryInteger<T>
     {
         if (typeof(T) == typeof(char))
@@ -168,12 +172,11 @@ internal static class Numbers
             return MemoryMarshal.Cast<T, char>(token);
         }
 
-        var chars = new char[token.Length];
         for (var i = 0; i < token.Length; i++)
         {
-            chars[i] = (char)int.CreateTruncating(token[i]);
+            scratch[i] = (char)int.CreateTruncating(token[i]);
         }
 
-        return chars;
+        return scratch[..token.Length];
     }
 }
