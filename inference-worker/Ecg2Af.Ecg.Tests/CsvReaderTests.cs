@@ -148,6 +148,40 @@ public sealed class CsvReaderTests
         Assert.Contains("single", ex.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("utf-16 with BOM")]
+    [InlineData("utf-8 with BOM")]
+    [InlineData("latin-1")]
+    public void Read_SameTableInAnotherEncodingWithOtherLineEnds_ReadsTheSameValues(string variant)
+    {
+        // The real file re-encoded as Excel and older carts write it, with CR or CR LF line ends, blank and
+        // white-space-only lines, and the units in a µV header that is not valid UTF-8 in Latin-1.
+        var reference = SharedSamples.Read(Sample);
+        var original = File.ReadAllText(SharedSamples.PathOf(Sample)).Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n');
+        var lineEnd = variant == "latin-1" ? "\r" : "\r\n";
+        var text = new StringBuilder("\n \t \n").Append(lineEnd);
+        foreach (var line in original)
+        {
+            text.Append(line).Append(lineEnd).Append(line.StartsWith("Gain", StringComparison.Ordinal) ? "   " + lineEnd : "");
+        }
+
+        byte[] bytes = variant switch
+        {
+            "utf-16 with BOM" => [0xFF, 0xFE, .. Encoding.Unicode.GetBytes(text.ToString())],
+            "utf-8 with BOM" => [0xEF, 0xBB, 0xBF, .. Encoding.UTF8.GetBytes(text.ToString())],
+            _ => Encoding.Latin1.GetBytes(text.ToString().Replace("Gain (digit/millivolt): 2048", "Units: µV", StringComparison.Ordinal)),
+        };
+
+        var recording = EcgReader.Read([new EcgFile("export.csv", bytes)], null);
+
+        Assert.Equal(500, recording.SampleRateHz);
+        foreach (var lead in Leads.Standard12)
+        {
+            var expected = variant == "latin-1" ? reference.Leads[lead].Select(v => v * 2048 / 1000).ToArray() : reference.Leads[lead];
+            Assert.InRange(Recordings.MaxAbsDifference(expected, recording.Leads[lead]), 0, 1e-6);
+        }
+    }
+
     [Fact]
     public void Read_ProseText_IsUnsupported()
     {

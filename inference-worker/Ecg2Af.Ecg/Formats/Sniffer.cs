@@ -82,9 +82,21 @@ internal static class Sniffer
 
     private static bool IsXml(ReadOnlySpan<byte> span)
     {
-        if (span.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xFE]) || span.StartsWith((ReadOnlySpan<byte>)[0xFE, 0xFF]))
+        // UTF-16 with a BOM: Philips XML, or the tab-separated text of Excel's "Unicode text" export. XML when the first
+        // character that is not white space is '<'.
+        var littleEndian = span.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xFE]);
+        if (littleEndian || span.StartsWith((ReadOnlySpan<byte>)[0xFE, 0xFF]))
         {
-            return true; // UTF-16 with a BOM: only XML is expected in that encoding
+            for (var i = 2; i + 1 < span.Length; i += 2)
+            {
+                var (low, high) = littleEndian ? (span[i], span[i + 1]) : (span[i + 1], span[i]);
+                if (high != 0 || low is not ((byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n'))
+                {
+                    return high == 0 && low == '<';
+                }
+            }
+
+            return false;
         }
 
         if (span.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]))
