@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Globalization;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 using System.Text;
 using System.Text.RegularExpressions;
 using System.Text.Unicode;
@@ -165,7 +164,7 @@ internal static partial class CsvReader
                 continue;
             }
 
-            Scale(values, scale);
+            Units.Scale(values, scale);
 
             builder.Add(lead, label, values, gain is null ? null : scale);
         }
@@ -207,7 +206,7 @@ internal static partial class CsvReader
     {
         var lines = new List<Range>(text.Length / 32);
         var start = 0;
-        while (start <= text.Length)
+        while (true)
         {
             var end = text[start..].IndexOfAny('\r', '\n');
             end = end < 0 ? text.Length : end + start;
@@ -225,34 +224,6 @@ internal static partial class CsvReader
         }
 
         return lines;
-    }
-
-    /// <summary>
-    /// values[i] = (float)(values[i] × scale), computed in double as the scalar form does (so the results are the
-    /// same bits), eight values a step; nothing to do for a scale of 1.
-    /// </summary>
-    private static void Scale(Span<float> values, double scale)
-    {
-        if (scale == 1)
-        {
-            return;
-        }
-
-        var i = 0;
-        if (Vector256.IsHardwareAccelerated)
-        {
-            var factor = Vector256.Create(scale);
-            for (; i + Vector256<float>.Count <= values.Length; i += Vector256<float>.Count)
-            {
-                var v = Vector256.Create((ReadOnlySpan<float>)values[i..]);
-                Vector256.Narrow(Vector256.WidenLower(v) * factor, Vector256.WidenUpper(v) * factor).CopyTo(values[i..]);
-            }
-        }
-
-        for (; i < values.Length; i++)
-        {
-            values[i] = (float)(values[i] * scale);
-        }
     }
 
     /// <summary>The delimiter that splits the last rows into the same number of fields, the most fields winning.</summary>

@@ -240,6 +240,7 @@ internal static class Hl7AecgReader
 
             reader.Read();
         }
+
         return sets;
     }
 

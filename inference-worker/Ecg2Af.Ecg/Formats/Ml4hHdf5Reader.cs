@@ -226,10 +226,7 @@ internal static class Ml4hHdf5Reader
             var scale = Units.ToMillivolts(StringAttribute(dataset, "units") ?? "uV")
                 ?? throw new EcgFormatException(EcgErrorKind.Malformed, $"ml4h dataset '{strip.Name}' has unknown units.");
             var values = Numbers(dataset);
-            for (var i = 0; i < values.Length; i++)
-            {
-                values[i] = (float)(values[i] * scale);
-            }
+            Units.Scale(values, scale);
 
             builder.Add(lead, strip.Name, values);
         }
