@@ -38,6 +38,9 @@ public sealed record LoadRunOptions
 
     public LoadOverrides Overrides { get; init; } = new();
 
+    /// <summary>Unmeasured load before each scenario: its first phase, cut to this length. Zero: none.</summary>
+    public TimeSpan Warmup { get; init; }
+
     public RunBounds Bounds { get; init; } = new();
 
     public IReadOnlyList<Threshold> ExtraThresholds { get; init; } = [];
@@ -125,6 +128,13 @@ public static class LoadRun
             foreach (var name in options.Scenarios)
             {
                 var scenario = ScenarioCatalog.Create(name, target, payloads, options.Overrides, grpc);
+                if (options.Warmup > TimeSpan.Zero)
+                {
+                    var warm = scenario with { Load = [scenario.Load[0] with { During = options.Warmup }] };
+                    output.WriteLine($"Warming up {scenario.Name}: {warm.DescribeLoad()} (not measured)...");
+                    await runner.RunAsync(warm, cancellationToken);
+                }
+
                 output.WriteLine($"Running {scenario.Name}: {scenario.DescribeLoad()} over {clients} client addresses...");
                 var before = await GatewayMetrics.ReadAsync(control, target, cancellationToken);
                 var result = await runner.RunAsync(scenario, cancellationToken);

@@ -28,6 +28,11 @@ internal static class RunCommand
         var rampFrom = new Option<double?>("--ramp-from") { Description = "Open model: ramp linearly from this rate to --rate." };
         var users = new Option<int?>("--users") { Description = "Closed model: concurrent users (overrides the scenario's load)." };
         var duration = new Option<double?>("--duration") { Description = "Seconds of load (overrides the scenario's)." };
+        var warmup = new Option<double>("--warmup")
+        {
+            Description = "Seconds of unmeasured load before each scenario (its first load phase, cut to this length), so the client, gateway and workers are warm when measuring starts.",
+            DefaultValueFactory = _ => 0,
+        };
         var maxRequests = new Option<long>("--max-requests") { Description = "Hard bound: requests sent per scenario.", DefaultValueFactory = _ => 100_000 };
         var maxDuration = new Option<double>("--max-duration") { Description = "Hard bound: seconds per scenario, waiting for answers included.", DefaultValueFactory = _ => 600 };
         var maxInFlight = new Option<int>("--max-in-flight") { Description = "Open model: sends are dropped (and counted) while this many are in flight.", DefaultValueFactory = _ => 512 };
@@ -44,7 +49,7 @@ internal static class RunCommand
 
         var root = new RootCommand("ecg2af-load: open- and closed-model load tests of the Ecg2Af gateway (loopback only), with NBomber-like reports and thresholds.")
         {
-            scenario, target, grpcTarget, selfHost, workers, modelRepository, workerSetting, gatewaySetting, clients, rate, rampFrom, users, duration,
+            scenario, target, grpcTarget, selfHost, workers, modelRepository, workerSetting, gatewaySetting, clients, rate, rampFrom, users, duration, warmup,
             maxRequests, maxDuration, maxInFlight, timeout, threshold, output, samples, seed, list, apiKey,
         };
         root.SetAction(async (parse, cancellationToken) =>
@@ -80,6 +85,7 @@ internal static class RunCommand
                         Users = parse.GetValue(users),
                         Duration = parse.GetValue(duration) is { } d ? TimeSpan.FromSeconds(d) : null,
                     },
+                    Warmup = TimeSpan.FromSeconds(parse.GetValue(warmup)),
                     Bounds = new RunBounds
                     {
                         MaxRequests = parse.GetValue(maxRequests),
@@ -122,6 +128,11 @@ internal static class RunCommand
         if (o.Rate is <= 0 || o.RampFrom is < 0 || o.Users is <= 0 || o.Duration is { TotalSeconds: <= 0 })
         {
             throw new ArgumentException("--rate, --users and --duration must be positive (--ramp-from non-negative).");
+        }
+
+        if (options.Warmup < TimeSpan.Zero || options.Warmup > TimeSpan.FromHours(1))
+        {
+            throw new ArgumentException("--warmup must be between 0 and 3600 seconds.");
         }
 
         if (o.RampFrom is not null && o.Rate is null)
