@@ -19,6 +19,10 @@ public class ThreeWorkerTests(SharedModelRepository shared)
             {
                 Scenarios = ["spread"],
                 Target = cluster.GatewayUrl.ToString(),
+
+                // The cluster's own key: without one the tool falls back to data/dev-api-key, which the README's run
+                // command leaves in the checkout and which this cluster does not accept.
+                ApiKey = cluster.ApiKey.Key,
                 Clients = 200,
                 Overrides = new LoadOverrides { Rate = 3, Duration = TimeSpan.FromSeconds(12) },
                 Output = output,
