@@ -349,14 +349,10 @@ internal static class BenchRun
     internal static async Task<(StepReport Report, TimeSpan[] Cpu)> MeasureClosedAsync(
         ScenarioRunner runner, StepDefinition step, int users, TimeSpan warmup, TimeSpan phase, IReadOnlyList<int> processIds, CancellationToken cancellationToken)
     {
-        var scenario = new Scenario { Name = "bench-" + step.Name, Steps = [step], Load = [new KeepConstantPhase(users, warmup)] };
-        if (warmup > TimeSpan.Zero)
-        {
-            await runner.RunAsync(scenario, cancellationToken);
-        }
-
+        var scenario = new Scenario { Name = "bench-" + step.Name, Steps = [step], Load = [new KeepConstantPhase(users, phase)] };
+        await runner.WarmUpAsync(scenario, warmup, cancellationToken);
         var before = processIds.Select(CpuTime.Of).ToArray();
-        var result = await runner.RunAsync(scenario with { Load = [new KeepConstantPhase(users, phase)] }, cancellationToken);
+        var result = await runner.RunAsync(scenario, cancellationToken);
         var cpu = processIds.Select((id, i) => CpuTime.Of(id) - before[i]).ToArray();
         return (StepReport.From(result.Steps[0], result.Window), cpu);
     }

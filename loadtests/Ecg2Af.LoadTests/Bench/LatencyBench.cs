@@ -111,13 +111,9 @@ internal static class LatencyBench
                 await BenchOptions.SerialAsync(pool, step, 3, cancellationToken);
                 var serial = await BenchOptions.SerialAsync(pool, step, settings.UnloadedRequests, cancellationToken);
                 var rate = Math.Max(0.1, settings.LoadFraction * saturation.OkPerSecond);
-                Scenario Open(TimeSpan during) => new() { Name = "open-" + step.Name, Steps = [step], Load = [new InjectPhase(rate, during)] };
-                if (settings.Warmup > TimeSpan.Zero)
-                {
-                    await runner.RunAsync(Open(settings.Warmup), cancellationToken);
-                }
-
-                var open = await runner.RunAsync(Open(settings.Phase), cancellationToken);
+                var openLoop = new Scenario { Name = "open-" + step.Name, Steps = [step], Load = [new InjectPhase(rate, settings.Phase)] };
+                await runner.WarmUpAsync(openLoop, settings.Warmup, cancellationToken);
+                var open = await runner.RunAsync(openLoop, cancellationToken);
                 tail.Add(new TailRound(saturation, StepReport.From(serial, TimeSpan.FromSeconds(1)), rate, StepReport.From(open.Steps[0], open.Window)));
             }
 

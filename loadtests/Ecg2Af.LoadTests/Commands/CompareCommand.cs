@@ -116,11 +116,11 @@ public static class Compare
             .Select(f => Path.IsPathRooted(f) ? f : Path.Combine(settings.SamplesFolder, f))
             .Select(f => File.Exists(f) ? (Path.GetFileName(f), File.ReadAllBytes(f)) : throw new FileNotFoundException($"ECG file {f} is missing.", f))
             .ToList();
-        Scenario ScenarioFor(Uri url, TimeSpan during) => new()
+        Scenario ScenarioFor(Uri url) => new()
         {
             Name = "compare",
             Steps = [new StepDefinition("upload", 1, _ => Upload(url, files, settings))],
-            Load = [new KeepConstantPhase(settings.Users, during)],
+            Load = [new KeepConstantPhase(settings.Users, settings.Duration)],
         };
 
         var bounds = new RunBounds { MaxDuration = settings.Duration + TimeSpan.FromMinutes(2), RequestTimeout = TimeSpan.FromMinutes(1) };
@@ -129,8 +129,8 @@ public static class Compare
 
         // The same warm-up for both (JIT, connection pools, the services' first runs), outside the measurement.
         var warmUp = TimeSpan.FromSeconds(Math.Min(3, settings.Duration.TotalSeconds));
-        await runner.RunAsync(ScenarioFor(settings.A, warmUp), cancellationToken);
-        await runner.RunAsync(ScenarioFor(settings.B, warmUp), cancellationToken);
+        await runner.WarmUpAsync(ScenarioFor(settings.A), warmUp, cancellationToken);
+        await runner.WarmUpAsync(ScenarioFor(settings.B), warmUp, cancellationToken);
 
         var a = new List<StepReport>();
         var b = new List<StepReport>();
@@ -138,7 +138,7 @@ public static class Compare
         {
             foreach (var aTurn in round % 2 == 0 ? new[] { true, false } : [false, true])
             {
-                var result = await runner.RunAsync(ScenarioFor(aTurn ? settings.A : settings.B, settings.Duration), cancellationToken);
+                var result = await runner.RunAsync(ScenarioFor(aTurn ? settings.A : settings.B), cancellationToken);
                 var step = StepReport.From(result.Steps[0], result.Window);
                 (aTurn ? a : b).Add(step);
                 log.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -130,9 +130,8 @@ public static class LoadRun
                 var scenario = ScenarioCatalog.Create(name, target, payloads, options.Overrides, grpc);
                 if (options.Warmup > TimeSpan.Zero)
                 {
-                    var warm = scenario with { Load = [scenario.Load[0] with { During = options.Warmup }] };
-                    output.WriteLine($"Warming up {scenario.Name}: {warm.DescribeLoad()} (not measured)...");
-                    await runner.RunAsync(warm, cancellationToken);
+                    output.WriteLine($"Warming up {scenario.Name} for {options.Warmup.TotalSeconds:0.#} s (not measured)...");
+                    await runner.WarmUpAsync(scenario, options.Warmup, cancellationToken);
                 }
 
                 output.WriteLine($"Running {scenario.Name}: {scenario.DescribeLoad()} over {clients} client addresses...");

@@ -128,7 +128,7 @@ public static class WrkCheck
         // One source address and as many connections as wrk opens, so both load the gateway the same way.
         using var pool = new ClientPool(1, bounds.RequestTimeout, settings.Connections, settings.ApiKey);
         var runner = new ScenarioRunner(pool, bounds);
-        await runner.RunAsync(scenario with { Load = [new KeepConstantPhase(settings.Connections, TimeSpan.FromSeconds(3))] }, cancellationToken);
+        await runner.WarmUpAsync(scenario, TimeSpan.FromSeconds(3), cancellationToken);
 
         var wrk = new List<WrkResult>();
         var tool = new List<StepReport>();

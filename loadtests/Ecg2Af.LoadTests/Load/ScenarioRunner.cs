@@ -57,6 +57,19 @@ public sealed class ScenarioRunner
         return steps.Count - 1;
     }
 
+    /// <summary>
+    /// Unmeasured load before a measured run: <paramref name="scenario"/>'s first phase, cut to <paramref name="during"/>,
+    /// its results dropped. Nothing when <paramref name="during"/> is zero.
+    /// </summary>
+    public async Task WarmUpAsync(Scenario scenario, TimeSpan during, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(scenario);
+        if (during > TimeSpan.Zero)
+        {
+            await RunAsync(scenario with { Load = [scenario.Load[0] with { During = during }] }, cancellationToken);
+        }
+    }
+
     public async Task<ScenarioResult> RunAsync(Scenario scenario, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(scenario);
