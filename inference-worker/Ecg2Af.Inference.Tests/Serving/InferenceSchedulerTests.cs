@@ -207,11 +207,11 @@ public sealed class InferenceSchedulerTests(TinyModelFixture fixture) : IClassFi
     [InlineData(0, false)]
     public async Task Batching_ClosedLoopClientsOnTwoLoops_GatherWindowKeepsTheirBatchesWhole(double gatherMs, bool whole)
     {
-        // Four closed-loop clients, two loops, 500 ms of compute per item (a 125 ms window, wide enough for a CI
-        // machine busy with other test assemblies: 200 ms and a 50 ms window failed there): each loop should run two
-        // clients at a time. A client sends again 1–4 ms after its answer (its own number), as clients answered
-        // together do over loopback.
-        var target = new SlowTarget(fixture.Version, TimeSpan.FromMilliseconds(500));
+        // Four closed-loop clients, two loops, 800 ms of compute per item (a 200 ms window, wide enough for a CI
+        // machine busy with other test assemblies: 200 ms of compute with a 50 ms window failed there, and 500 ms
+        // with 125 ms once at a load average of 12): each loop should run two clients at a time. A client sends again
+        // 1–4 ms after its answer (its own number), as clients answered together do over loopback.
+        var target = new SlowTarget(fixture.Version, TimeSpan.FromMilliseconds(800));
         using var scheduler = Start(new SchedulerOptions { MaxBatchSize = 16, InferenceLoops = 2, BatchGatherMs = gatherMs });
         async Task Client(int id)
         {
