@@ -4,6 +4,7 @@ using Ecg2Af.Gateway.Protection;
 using Ecg2Af.Gateway.Routing;
 using Ecg2Af.Gateway.Security;
 using Ecg2Af.Gateway.Tls;
+using Ecg2Af.Gateway.WarmUp;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
@@ -12,6 +13,7 @@ builder.AddClientAddresses();
 builder.AddApiKeys();
 builder.AddProtection();
 builder.AddWorkerRouting();
+builder.AddWarmUp();
 
 var app = builder.Build();
 // Order matters: security headers on every answer, HSTS and the HTTPS redirect, then the client address (trusted

@@ -81,13 +81,27 @@ internal static class ServiceDefaults
             .WithTracing(tracing =>
             {
                 tracing.SetSampler(new ParentBasedSampler(new NoParentlessClientSpans()))
-                    .AddAspNetCoreInstrumentation(o => o.Filter = context => !IsInfrastructure(context.Request.Path))
+                    .AddAspNetCoreInstrumentation(o => o.Filter = context => !IsInfrastructure(context.Request.Path) && !IsWarmUp(context))
                     .AddHttpClientInstrumentation();
                 if (!string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
                 {
                     tracing.AddOtlpExporter();
                 }
             });
+    }
+
+    // The gateway's own warm-up requests (to itself, before readiness) are not traffic: no traces for them (nor for
+    // their forwards, which then have no parent span).
+    private static bool IsWarmUp(HttpContext context)
+    {
+        if (context.RequestServices.GetService<WarmUp.WarmUpKey>() is not { IsOpen: true } warmUp)
+        {
+            return false;
+        }
+
+        var headers = context.Request.Headers;
+        var (presented, key) = Ecg2Af.Security.ApiKeyCredentials.Read(headers.Authorization, headers[Ecg2Af.Security.ApiKeyCredentials.ApiKeyHeader]);
+        return presented == Ecg2Af.Security.Presented.Key && warmUp.Find(key, context.Connection.RemoteIpAddress) is not null;
     }
 
     private static bool IsInfrastructure(PathString path) => path.StartsWithSegments("/health") || path.StartsWithSegments("/metrics");

@@ -27,6 +27,10 @@ public sealed partial class ApiKeyOptions : IValidatableObject
             {
                 yield return new ValidationResult($"{where}:Id must be 1 to 64 letters, digits, '.', '_' or '-'.", [nameof(ApiKeys)]);
             }
+            else if (WarmUpCallers.IsWarmUp(key.Id))
+            {
+                yield return new ValidationResult($"{where}:Id '{key.Id}' is reserved for the services' own warm-up requests.", [nameof(ApiKeys)]);
+            }
             else if (!ids.Add(key.Id))
             {
                 yield return new ValidationResult($"{where}:Id '{key.Id}' is used by another key.", [nameof(ApiKeys)]);

@@ -114,8 +114,9 @@ internal static class ServiceDefaults
             });
     }
 
-    // The worker's own warm-up requests (to itself, before readiness) are not traffic: no traces for them.
-    private static bool IsWarmUp(string? keyId) => keyId == Models.WarmUpHost.WarmUpKeyId;
+    // The services' own warm-up requests (before readiness: the worker's to itself, the gateway's through itself) are
+    // not traffic: no traces for them.
+    private static bool IsWarmUp(string? keyId) => Ecg2Af.Security.WarmUpCallers.IsWarmUp(keyId);
 
     private static bool IsInfrastructure(PathString path) =>
         path.StartsWithSegments("/health") || path.StartsWithSegments("/metrics") || path.StartsWithSegments("/v2/health");

@@ -65,6 +65,9 @@ public class ProtectionTests(ClusterFixture fixture)
         Random.Shared.NextBytes(oversized);
         var workersBefore = await WorkerPostsAsync();
 
+        // Counted from here: the gateway's warm-up (refused 413 itself under this limit) came before readiness.
+        var before = await PrometheusText.ScrapeAsync(gateway.Url);
+
         using (var declared = await client.PostAsync(Load.PredictionsUrl(gateway.Url), Upload(new ByteArrayContent(oversized))))
         {
             await AssertTooLargeAsync(declared);
@@ -77,8 +80,9 @@ public class ProtectionTests(ClusterFixture fixture)
         }
 
         var metrics = await PrometheusText.ScrapeAsync(gateway.Url);
-        Assert.Equal(0, metrics.Value("ecg2af_gateway_upstream_requests_total"));
-        Assert.Equal(2, metrics.Value("ecg2af_gateway_rejected_requests_total", ("reason", "body_too_large")));
+        Assert.Equal(before.Value("ecg2af_gateway_upstream_requests_total"), metrics.Value("ecg2af_gateway_upstream_requests_total"));
+        Assert.Equal(2, metrics.Value("ecg2af_gateway_rejected_requests_total", ("reason", "body_too_large"))
+            - before.Value("ecg2af_gateway_rejected_requests_total", ("reason", "body_too_large")));
         Assert.Equal(workersBefore, await WorkerPostsAsync());
 
         // Under the limit the same route works.
@@ -96,13 +100,16 @@ public class ProtectionTests(ClusterFixture fixture)
         });
         await fixture.WaitUntilAllAvailableAsync(gateway.Url);
 
+        // Counted from here: the gateway's warm-up (timed out itself under this deadline) came before readiness.
+        var before = await PrometheusText.ScrapeAsync(gateway.Url);
         using var response = await fixture.Clients[13].PostAsync(Load.PredictionsUrl(gateway.Url), Load.Prediction());
 
         Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
         Assert.Equal(ProblemJson, response.Content.Headers.ContentType?.MediaType);
         Assert.Null(Load.Worker(response));
         var metrics = await PrometheusText.ScrapeAsync(gateway.Url);
-        Assert.Equal(1, metrics.Value("ecg2af_gateway_rejected_requests_total", ("reason", "timed_out")));
+        Assert.Equal(1, metrics.Value("ecg2af_gateway_rejected_requests_total", ("reason", "timed_out"))
+            - before.Value("ecg2af_gateway_rejected_requests_total", ("reason", "timed_out")));
     }
 
     [Fact]

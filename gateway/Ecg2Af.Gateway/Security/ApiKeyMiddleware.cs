@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Ecg2Af.Gateway.Observability;
+using Ecg2Af.Gateway.WarmUp;
 using Ecg2Af.Security;
 
 namespace Ecg2Af.Gateway.Security;
@@ -11,7 +12,7 @@ namespace Ecg2Af.Gateway.Security;
 /// the scope) itself. A verified key becomes the <see cref="CallerKey"/> feature: the rate limiter partitions on it
 /// and the forwarder sends its id to the worker. The key's text is never logged, traced, counted or kept.
 /// </summary>
-internal sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeyRing ring, GatewayMetrics metrics, ILogger<ApiKeyMiddleware> logger)
+internal sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeyRing ring, WarmUpKey warmUp, GatewayMetrics metrics, ILogger<ApiKeyMiddleware> logger)
 {
     public async Task InvokeAsync(HttpContext context)
     {
@@ -30,7 +31,8 @@ internal sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeyRing ring, Ga
             return;
         }
 
-        var entry = presented == Presented.Key ? ring.Find(key) : null;
+        // The gateway's own warm-up key is looked at only while the warm-up runs, and only over loopback.
+        var entry = presented == Presented.Key ? ring.Find(key) ?? warmUp.Find(key, context.Connection.RemoteIpAddress) : null;
         if (entry is null)
         {
             var reason = presented switch

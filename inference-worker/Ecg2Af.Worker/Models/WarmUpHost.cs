@@ -98,7 +98,7 @@ internal sealed class WarmUpHost(
         HttpRequestException? last = null;
         foreach (var raw in addresses.Where(a => a.StartsWith("http://", StringComparison.OrdinalIgnoreCase)))
         {
-            var address = Loopback(raw);
+            var address = Ecg2Af.Security.SelfCall.Loopback(raw);
             try
             {
                 await PostAsync(client, new Uri(address, path), body, cancellationToken);
@@ -113,9 +113,6 @@ internal sealed class WarmUpHost(
         throw last ?? new HttpRequestException("the worker listens on no plain HTTP address");
     }
 
-    /// <summary>The caller id warm-up requests carry (what their audit records name).</summary>
-    public const string WarmUpKeyId = "worker-warm-up";
-
     private static async Task PostAsync(HttpClient client, Uri uri, byte[] body, CancellationToken cancellationToken)
     {
         using var content = new ByteArrayContent(body);
@@ -125,20 +122,12 @@ internal sealed class WarmUpHost(
 
         // The worker calling itself over loopback is a trusted proxy: it names itself as the caller, so the route's
         // key check lets it through and its audit records say they were the warm-up.
-        request.Headers.Add(Ecg2Af.Security.ApiKeyCredentials.KeyIdHeader, WarmUpKeyId);
+        request.Headers.Add(Ecg2Af.Security.ApiKeyCredentials.KeyIdHeader, Ecg2Af.Security.WarmUpCallers.Worker);
 
         // Stat: a held batch (Serving:MaxQueueDelayMs) never keeps it waiting, and routine lanes stay free for clients.
         request.Headers.Add("X-Ecg2Af-Priority", "stat");
         using var response = await client.SendAsync(request, cancellationToken);
         response.EnsureSuccessStatusCode();
-    }
-
-    /// <summary>A wildcard listening address (0.0.0.0, [::], +, *) as its loopback equivalent.</summary>
-    private static Uri Loopback(string address)
-    {
-        var uri = new Uri(address.Replace("://+", "://127.0.0.1", StringComparison.Ordinal).Replace("://*", "://127.0.0.1", StringComparison.Ordinal));
-        var host = uri.Host is "0.0.0.0" or "[::]" or "::" ? "127.0.0.1" : uri.Host;
-        return new UriBuilder(uri) { Host = host, Path = "/" }.Uri;
     }
 
     private static async Task WaitForAsync(Func<bool> condition, CancellationToken cancellationToken)
