@@ -41,7 +41,7 @@ public class StartupTests
     [InlineData("Gateway__Tls__HstsMaxAge", "00:00:00", "HstsMaxAge")]
     [InlineData("Security__ApiKeys__0__Hash", "sha256:not-hex", "Security:ApiKeys:0")]
     [InlineData("Gateway__RateLimit__KeyTokenLimit", "0", "KeyTokenLimit")]
-    [InlineData("Gateway__WarmUp__Requests", "-1", "Requests")]
+    [InlineData("Gateway__WarmUp__MaxDuration", "00:00:00", "MaxDuration")]
     [InlineData("Gateway__WarmUp__Concurrency", "0", "Concurrency")]
     [InlineData("Gateway__WarmUp__Model", "a/b", "Model")]
     [InlineData("Security__ApiKeys__0__Id", "gateway-warm-up", "'gateway-warm-up' is reserved for the services' own warm-up requests")]

@@ -10,12 +10,12 @@ namespace Ecg2Af.Gateway.WarmUp;
 
 /// <summary>
 /// Warms the gateway up before it reports ready. Once it listens, it asks itself (over loopback, with the
-/// <see cref="WarmUpKey"/>) for the model's metadata until a worker answers, then sends itself
-/// <see cref="WarmUpOptions.Requests"/> raw-binary inference requests of that input's shape, priority stat,
-/// <see cref="WarmUpOptions.Concurrency"/> at a time. Each goes the way a client's does: key check, rate limiter,
-/// routing, body streaming to a worker and the answer back, so that code has been through JIT tiering before the first
-/// client arrives. The workers audit them under <c>gateway-warm-up</c>; neither service traces them; the metrics
-/// count them like any other. Whatever goes wrong, the gateway reports ready (cold) rather than not at all.
+/// <see cref="WarmUpKey"/>) for the model's metadata until a worker answers, then sends itself rounds of raw-binary
+/// inference requests of that input's shape (priority stat) and metadata requests until the JIT has settled (see
+/// <see cref="WarmUpRoundsAsync"/>). Each goes the way a client's does: key check, rate limiter, routing, body streaming
+/// to a worker and the answer back, so that code runs optimized before the first client arrives. The workers audit the
+/// inference requests under <c>gateway-warm-up</c>; neither service traces them; the metrics count them like any
+/// other. Whatever goes wrong, the gateway reports ready (cold) rather than not at all.
 /// </summary>
 internal sealed class GatewayWarmUp(
     WarmUpKey key,
@@ -33,7 +33,7 @@ internal sealed class GatewayWarmUp(
         var o = options.Value;
         try
         {
-            if (o.Requests == 0)
+            if (!o.Enabled)
             {
                 return;
             }
@@ -68,30 +68,16 @@ internal sealed class GatewayWarmUp(
                 BitConverter.TryWriteBytes(body.AsSpan(i * sizeof(float)), (float)Math.Sin(i * 0.01));
             }
 
-            var next = 0;
-            var failure = "";
-            await Task.WhenAll(Enumerable.Range(0, Math.Min(o.Concurrency, o.Requests)).Select(async _ =>
-            {
-                while (failure.Length == 0 && Interlocked.Increment(ref next) <= o.Requests)
-                {
-                    var status = await InferAsync(client, new Uri(address, $"/v2/models/{model}/infer"), body, stoppingToken);
-                    if (status != HttpStatusCode.OK)
-                    {
-                        failure = $"an inference request was answered {(int)status}";
-                    }
-                }
-            }));
-            if (failure.Length > 0)
-            {
-                logger.WarmUpSkipped(failure);
-                return;
-            }
-
-            logger.WarmedUp(o.Requests, o.Model, (long)System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            var (inferences, metadata, rounds) = await WarmUpRoundsAsync(client, address, model, body, o, stoppingToken);
+            logger.WarmedUp(inferences, metadata, rounds, o.Model, (long)System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
             return;
+        }
+        catch (WarmUpFailedException e)
+        {
+            logger.WarmUpSkipped(e.Message);
         }
         catch (HttpRequestException e)
         {
@@ -107,6 +93,48 @@ internal sealed class GatewayWarmUp(
             _done = true;
         }
     }
+
+    /// <summary>
+    /// Rounds of <see cref="WarmUpOptions.Concurrency"/> inference requests (the body-streaming path) and four times as
+    /// many metadata requests (the per-request path, next to free for the workers), all at once, each round followed
+    /// by a pause. Tiered compilation moves a method up only after a quiet spell and a count of calls, and then compiles
+    /// it in the background, so a burst of requests leaves most of the path half-way; rounds with pauses let it finish.
+    /// Done when two rounds in a row (after the first three) compiled fewer than <see cref="QuietMethods"/> methods, or
+    /// at <see cref="WarmUpOptions.MaxDuration"/>. Throws <see cref="WarmUpFailedException"/> for an answer other than 200.
+    /// </summary>
+    private static async Task<(int Inferences, int Metadata, int Rounds)> WarmUpRoundsAsync(
+        HttpClient client, Uri address, string model, byte[] body, WarmUpOptions o, CancellationToken cancellationToken)
+    {
+        var infer = new Uri(address, $"/v2/models/{model}/infer");
+        var metadata = new Uri(address, $"/v2/models/{model}");
+        var until = System.Diagnostics.Stopwatch.GetTimestamp() + (long)(o.MaxDuration.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
+        var (inferences, lookups, rounds, quiet) = (0, 0, 0, 0);
+        while (System.Diagnostics.Stopwatch.GetTimestamp() < until && (rounds < 3 || quiet < 2))
+        {
+            var compiled = System.Runtime.JitInfo.GetCompiledMethodCount();
+            var answers = await Task.WhenAll(
+                Enumerable.Range(0, o.Concurrency).Select(_ => InferAsync(client, infer, body, cancellationToken))
+                    .Concat(Enumerable.Range(0, 4 * o.Concurrency).Select(_ => GetAsync(client, metadata, cancellationToken))));
+            if (answers.FirstOrDefault(a => a != HttpStatusCode.OK) is var status && status != default)
+            {
+                throw new WarmUpFailedException($"a request was answered {(int)status}");
+            }
+
+            inferences += o.Concurrency;
+            lookups += 4 * o.Concurrency;
+            rounds++;
+            await Task.Delay(RoundPause, cancellationToken);
+            quiet = System.Runtime.JitInfo.GetCompiledMethodCount() - compiled < QuietMethods ? quiet + 1 : 0;
+        }
+
+        return (inferences, lookups, rounds);
+    }
+
+    /// <summary>Fewer methods than this compiled over a round and its pause: the JIT has settled.</summary>
+    private const int QuietMethods = 8;
+
+    /// <summary>Longer than the runtime's call-counting delay (100 ms), so promotions start and compile between rounds.</summary>
+    private static readonly TimeSpan RoundPause = TimeSpan.FromMilliseconds(150);
 
     /// <summary>
     /// The number of values in one input of the model (its metadata's only input, FP32, batch axis first) and the
@@ -188,6 +216,12 @@ internal sealed class GatewayWarmUp(
         return ((int)length, "");
     }
 
+    private static async Task<HttpStatusCode> GetAsync(HttpClient client, Uri uri, CancellationToken cancellationToken)
+    {
+        using var response = await client.GetAsync(uri, HttpCompletionOption.ResponseContentRead, cancellationToken);
+        return response.StatusCode;
+    }
+
     private static async Task<HttpStatusCode> InferAsync(HttpClient client, Uri uri, byte[] body, CancellationToken cancellationToken)
     {
         using var content = new ByteArrayContent(body);
@@ -222,11 +256,14 @@ internal static class WarmUpExtensions
     }
 }
 
+/// <summary>A warm-up request answered other than 200: the warm-up ends, the gateway reports ready cold.</summary>
+internal sealed class WarmUpFailedException(string message) : Exception(message);
+
 internal static partial class WarmUpLog
 {
     [LoggerMessage(EventId = 30, Level = LogLevel.Information,
-        Message = "Warmed up with {Requests} inference requests to {Model} through the gateway in {Ms} ms; reporting ready")]
-    public static partial void WarmedUp(this ILogger logger, int requests, string model, long ms);
+        Message = "Warmed up with {Inferences} inference and {MetadataRequests} metadata requests to {Model} through the gateway in {Rounds} rounds, {Ms} ms; reporting ready")]
+    public static partial void WarmedUp(this ILogger logger, int inferences, int metadataRequests, int rounds, string model, long ms);
 
     [LoggerMessage(EventId = 31, Level = LogLevel.Warning, Message = "Gateway warm-up did not run ({Reason}); reporting ready cold")]
     public static partial void WarmUpSkipped(this ILogger logger, string reason);

@@ -3,20 +3,26 @@ using System.ComponentModel.DataAnnotations;
 namespace Ecg2Af.Gateway.WarmUp;
 
 /// <summary>
-/// The gateway's warm-up before it reports ready (section <c>Gateway:WarmUp</c>): <see cref="Requests"/> Open
-/// Inference Protocol requests (raw binary, one synthetic ECG-shaped input each) sent to itself and forwarded to the
-/// workers like a client's, so the key check, rate limiter, body streaming and forwarder have run their code (JIT
-/// tiering) before the first client's request does.
+/// The gateway's warm-up before it reports ready (section <c>Gateway:WarmUp</c>): rounds of Open Inference Protocol
+/// requests (raw binary inference with one synthetic ECG-shaped input each, and model metadata) sent to itself and
+/// forwarded to the workers like a client's, until the JIT has settled, so the key check, rate limiter, body
+/// streaming and forwarder have run their optimized code before the first client's request does.
 /// </summary>
 public sealed class WarmUpOptions
 {
     public const string Section = "Gateway:WarmUp";
 
-    /// <summary>Inference requests to send; 0 turns the warm-up off. 0 to 10,000, default 160.</summary>
-    [Range(0, 10_000)]
-    public int Requests { get; set; } = 160;
+    /// <summary>False: report ready cold. Default true.</summary>
+    public bool Enabled { get; set; } = true;
 
-    /// <summary>How many are in flight at once. 1 to 64, default 4.</summary>
+    /// <summary>
+    /// The longest the rounds may take once a worker answered; they usually end sooner, when the JIT has settled.
+    /// 1 s to 5 min, default 20 s.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:05:00")]
+    public TimeSpan MaxDuration { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>Inference requests per round (with four times as many metadata requests). 1 to 64, default 4.</summary>
     [Range(1, 64)]
     public int Concurrency { get; set; } = 4;
 
