@@ -266,8 +266,24 @@ public sealed class LocalCluster : IAsyncDisposable
             environment[key] = value;
         }
 
-        var worker = await ServiceProcess.StartAsync(WorkerId(index), RepositoryLayout.WorkerDll, environment, port,
-            _options.StartTimeout, cancellationToken);
+        ServiceProcess worker;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                worker = await ServiceProcess.StartAsync(WorkerId(index), RepositoryLayout.WorkerDll, environment, port,
+                    _options.StartTimeout, cancellationToken);
+                break;
+            }
+            catch (InvalidOperationException e) when (port == 0 && attempt < 3 && e.Message.Contains("address already in use", StringComparison.Ordinal))
+            {
+                // The gRPC port was free when picked and taken by another process before this worker bound it (tests
+                // run side by side): on a first start nothing points at that port yet, so pick another.
+                _workerGrpcPorts[index] = FreePort();
+                environment["Worker__GrpcPort"] = Invariant(_workerGrpcPorts[index]);
+            }
+        }
+
         _workers[index] = worker;
         _workerPorts[index] = worker.Url.Port;
         if (waitUntilReady)
