@@ -199,6 +199,30 @@ public sealed class LocalCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Polls <paramref name="gateway"/>'s metrics (the cluster's own gateway when null) until every worker is in
+    /// rotation in both its clusters (REST and gRPC): <c>ecg2af_gateway_destination_available</c> 1. A worker that was
+    /// killed, or answered 503s a moment ago, is ready before the gateway's health checks take it back.
+    /// </summary>
+    public async Task WaitUntilWorkersAvailableAsync(Uri? gateway = null, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        cts.CancelAfter(timeout ?? TimeSpan.FromSeconds(60));
+        var wanted = Enumerable.Range(0, _workers.Length)
+            .SelectMany(i => new[] { ClusterId, GrpcClusterId }.Select(c => $"ecg2af_gateway_destination_available{{cluster=\"{c}\",destination=\"{WorkerId(i)}\"}} 1"))
+            .ToList();
+        while (true)
+        {
+            var lines = (await Probe.GetStringAsync(new Uri(gateway ?? GatewayUrl, "/metrics"), cts.Token)).Split('\n');
+            if (wanted.All(w => lines.Contains(w, StringComparer.Ordinal)))
+            {
+                return;
+            }
+
+            await Task.Delay(100, cts.Token);
+        }
+    }
+
     /// <summary>Polls <c>/health/ready</c> until it answers 200.</summary>
     public static async Task WaitReadyAsync(ServiceProcess service, TimeSpan timeout, CancellationToken cancellationToken = default)
     {

@@ -59,24 +59,7 @@ public sealed class ClusterFixture : IAsyncLifetime
     }
 
     /// <summary>Polls the gateway's metrics until every worker is in rotation again.</summary>
-    public async Task WaitUntilAllAvailableAsync(Uri gateway, TimeSpan? timeout = null)
-    {
-        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(60));
-        while (true)
-        {
-            var metrics = await PrometheusText.ScrapeAsync(gateway, cts.Token);
-            // Each worker is a destination of both clusters: its HTTP port (REST) and its gRPC port.
-            var available = Enumerable.Range(0, WorkerCount).Sum(i =>
-                new[] { LocalCluster.LocalCluster.ClusterId, LocalCluster.LocalCluster.GrpcClusterId }.Count(cluster =>
-                    metrics.Value("ecg2af_gateway_destination_available", ("cluster", cluster), ("destination", LocalCluster.LocalCluster.WorkerId(i))) == 1));
-            if (available == 2 * WorkerCount)
-            {
-                return;
-            }
-
-            await Task.Delay(100, cts.Token);
-        }
-    }
+    public Task WaitUntilAllAvailableAsync(Uri gateway, TimeSpan? timeout = null) => Cluster.WaitUntilWorkersAvailableAsync(gateway, timeout);
 
     /// <summary>Restarts worker <paramref name="index"/> with the cluster's settings if it is not running normally.</summary>
     public async Task RestoreWorkerAsync(int index)
