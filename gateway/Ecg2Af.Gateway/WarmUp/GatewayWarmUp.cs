@@ -24,9 +24,8 @@ internal sealed class GatewayWarmUp(
     IOptions<WarmUpOptions> options,
     ILogger<GatewayWarmUp> logger) : BackgroundService
 {
-    private volatile bool _done;
-
-    public bool IsDone => _done;
+    /// <summary>True once the warm-up ran, was off or could not run: its key is closed at that moment.</summary>
+    public bool IsDone => !key.IsOpen;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -68,8 +67,9 @@ internal sealed class GatewayWarmUp(
                 BitConverter.TryWriteBytes(body.AsSpan(i * sizeof(float)), (float)Math.Sin(i * 0.01));
             }
 
-            var (inferences, metadata, rounds) = await WarmUpRoundsAsync(client, address, model, body, o, stoppingToken);
-            logger.WarmedUp(inferences, metadata, rounds, o.Model, (long)System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            var rounds = await WarmUpRoundsAsync(client, address, model, body, o, stoppingToken);
+            logger.WarmedUp(rounds * o.Concurrency, rounds * MetadataPerInference * o.Concurrency, rounds, o.Model,
+                (long)System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -90,7 +90,6 @@ internal sealed class GatewayWarmUp(
         finally
         {
             key.Close();
-            _done = true;
         }
     }
 
@@ -102,33 +101,34 @@ internal sealed class GatewayWarmUp(
     /// Done when two rounds in a row (after the first three) compiled fewer than <see cref="QuietMethods"/> methods, or
     /// at <see cref="WarmUpOptions.MaxDuration"/>. Throws <see cref="WarmUpFailedException"/> for an answer other than 200.
     /// </summary>
-    private static async Task<(int Inferences, int Metadata, int Rounds)> WarmUpRoundsAsync(
+    private static async Task<int> WarmUpRoundsAsync(
         HttpClient client, Uri address, string model, byte[] body, WarmUpOptions o, CancellationToken cancellationToken)
     {
         var infer = new Uri(address, $"/v2/models/{model}/infer");
         var metadata = new Uri(address, $"/v2/models/{model}");
         var until = System.Diagnostics.Stopwatch.GetTimestamp() + (long)(o.MaxDuration.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
-        var (inferences, lookups, rounds, quiet) = (0, 0, 0, 0);
+        var (rounds, quiet) = (0, 0);
         while (System.Diagnostics.Stopwatch.GetTimestamp() < until && (rounds < 3 || quiet < 2))
         {
             var compiled = System.Runtime.JitInfo.GetCompiledMethodCount();
             var answers = await Task.WhenAll(
                 Enumerable.Range(0, o.Concurrency).Select(_ => InferAsync(client, infer, body, cancellationToken))
-                    .Concat(Enumerable.Range(0, 4 * o.Concurrency).Select(_ => GetAsync(client, metadata, cancellationToken))));
+                    .Concat(Enumerable.Range(0, MetadataPerInference * o.Concurrency).Select(_ => GetAsync(client, metadata, cancellationToken))));
             if (answers.FirstOrDefault(a => a != HttpStatusCode.OK) is var status && status != default)
             {
                 throw new WarmUpFailedException($"a request was answered {(int)status}");
             }
 
-            inferences += o.Concurrency;
-            lookups += 4 * o.Concurrency;
             rounds++;
             await Task.Delay(RoundPause, cancellationToken);
             quiet = System.Runtime.JitInfo.GetCompiledMethodCount() - compiled < QuietMethods ? quiet + 1 : 0;
         }
 
-        return (inferences, lookups, rounds);
+        return rounds;
     }
+
+    /// <summary>Metadata requests per inference request in a round.</summary>
+    private const int MetadataPerInference = 4;
 
     /// <summary>Fewer methods than this compiled over a round and its pause: the JIT has settled.</summary>
     private const int QuietMethods = 8;
