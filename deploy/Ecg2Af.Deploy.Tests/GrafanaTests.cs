@@ -57,7 +57,7 @@ public sealed class GrafanaTests
         // Inference: throughput, batch size, queue and compute time, queue depth, execution provider.
         foreach (var metric in new[]
                  {
-                     "ecg2af_inference_requests_total", "ecg2af_inference_batch_size_bucket", "ecg2af_inference_queue_duration_seconds_bucket",
+                     "ecg2af_inference_requests_total", "ecg2af_inference_batch_size_bucket", "ecg2af_inference_batch_cap", "ecg2af_inference_queue_duration_seconds_bucket",
                      "ecg2af_inference_compute_duration_seconds_bucket", "ecg2af_inference_queue_depth", "ecg2af_model_info",
                      "ecg2af_execution_provider_fallbacks_total",
                  })

@@ -212,7 +212,11 @@ public sealed class InferenceSchedulerTests(TinyModelFixture fixture) : IClassFi
         // with 125 ms once at a load average of 12): each loop should run two clients at a time. A client sends again
         // 1–4 ms after its answer (its own number), as clients answered together do over loopback.
         var target = new SlowTarget(fixture.Version, TimeSpan.FromMilliseconds(800));
-        using var scheduler = Start(new SchedulerOptions { MaxBatchSize = 16, InferenceLoops = 2, BatchGatherMs = gatherMs });
+        // The flat cost per item would have the adaptive cap run them one at a time; this test is about the window.
+        using var scheduler = Start(new SchedulerOptions
+        {
+            MaxBatchSize = 16, InferenceLoops = 2, BatchGatherMs = gatherMs, AdaptiveBatchCap = false,
+        });
         async Task Client(int id)
         {
             for (var round = 0; round < 8; round++)
@@ -238,6 +242,42 @@ public sealed class InferenceSchedulerTests(TinyModelFixture fixture) : IClassFi
         {
             Assert.True(singles >= 4, $"batches after warm-up: {string.Join(", ", settled)}");
         }
+    }
+
+    [Theory]
+    [InlineData(true, false, 1)]
+    [InlineData(true, true, 3)]
+    [InlineData(false, false, 3)]
+    public async Task Batching_AdaptiveCap_FollowsTheMeasuredCostPerItem(bool adaptive, bool costPerBatch, int expectedBatch)
+    {
+        // One loop. Each round runs one request alone and then three that queued behind it as one batch, so sizes 1
+        // and 3 are both measured. 200 ms of compute per item at any size (a CPU core) makes batching buy nothing:
+        // the cap falls to 1 and the next three queued requests run one by one. 200 ms per run whatever its size (a
+        // GPU) makes a batch of 3 a third of the cost per item: no cap. With the cap off, batches are as before.
+        var target = costPerBatch
+            ? new SlowTarget(fixture.Version, TimeSpan.Zero, TimeSpan.FromMilliseconds(200))
+            : new SlowTarget(fixture.Version, TimeSpan.FromMilliseconds(200));
+        var events = new CapEvents();
+        using var scheduler = Start(new SchedulerOptions { MaxBatchSize = 16, InferenceLoops = 1, AdaptiveBatchCap = adaptive }, events);
+        async Task<List<int>> Round(int round)
+        {
+            var runsBefore = target.BatchSizes.Count;
+            var first = Submit(scheduler, target, tag: round * 10);
+            await target.WaitForRunsAsync(runsBefore + 1, Wait);
+            var queued = Enumerable.Range(1, 3).Select(i => Submit(scheduler, target, tag: (round * 10) + i)).ToList();
+            await Task.WhenAll([first, .. queued]).WaitAsync(Wait);
+            return [.. target.BatchSizes.Skip(runsBefore)];
+        }
+
+        for (var round = 0; round <= BatchCosts.MinSamples; round++)
+        {
+            Assert.Equal([1, 3], await Round(round));
+        }
+
+        int[] after = expectedBatch == 1 ? [1, 1, 1, 1] : [1, 3];
+        Assert.Equal(after, await Round(9));
+        Assert.Equal(expectedBatch == 1 ? 1 : 16, scheduler.BatchCap(target));
+        Assert.Equal(scheduler.BatchCap(target), events.Caps.Last());
     }
 
     [Fact]
@@ -416,10 +456,22 @@ public sealed class InferenceSchedulerTests(TinyModelFixture fixture) : IClassFi
     [InlineData("")]
     public void Priorities_TryParse_RejectsOtherValues(string text) => Assert.False(Priorities.TryParse(text, out _));
 
-    /// <summary>The tiny model, taking <c>perItem</c> × batch size of wall time per run (a stand-in for a real model's compute).</summary>
-    private sealed class SlowTarget(ServedVersion inner, TimeSpan perItem) : IInferenceTarget
+    /// <summary>
+    /// The tiny model, taking <c>perBatch</c> + <c>perItem</c> × batch size of wall time per run (a stand-in for a
+    /// real model's compute).
+    /// </summary>
+    private sealed class SlowTarget(ServedVersion inner, TimeSpan perItem, TimeSpan perBatch = default) : IInferenceTarget
     {
         public ConcurrentQueue<int> BatchSizes { get; } = new();
+
+        public async Task WaitForRunsAsync(int runs, TimeSpan timeout)
+        {
+            using var cancel = new CancellationTokenSource(timeout);
+            while (BatchSizes.Count < runs)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(5), cancel.Token);
+            }
+        }
 
         public string ModelName => inner.ModelName;
 
@@ -432,14 +484,38 @@ public sealed class InferenceSchedulerTests(TinyModelFixture fixture) : IClassFi
         public void Run(int loop, Memory<float> input, int batchSize, float[][] outputs)
         {
             BatchSizes.Enqueue(batchSize);
-            Thread.Sleep(perItem * batchSize);
+            Thread.Sleep(perBatch + (perItem * batchSize));
             inner.Run(loop, input, batchSize, outputs);
         }
     }
 
-    private static InferenceScheduler Start(SchedulerOptions options)
+    /// <summary>Records the batch caps the scheduler reports.</summary>
+    private sealed class CapEvents : ISchedulerEvents
     {
-        var scheduler = new InferenceScheduler(options);
+        public ConcurrentQueue<int> Caps { get; } = new();
+
+        public void BatchCapChanged(IInferenceTarget target, int cap) => Caps.Enqueue(cap);
+
+        public void RequestFinished(IInferenceTarget target, Priority priority, RequestOutcome outcome, TimeSpan queueTime)
+        {
+        }
+
+        public void BatchExecuted(IInferenceTarget target, int batchSize, TimeSpan computeTime, bool succeeded)
+        {
+        }
+
+        public void QueueDepthChanged(Priority priority, int items)
+        {
+        }
+
+        public void BusyLoopsChanged(int busy)
+        {
+        }
+    }
+
+    private static InferenceScheduler Start(SchedulerOptions options, ISchedulerEvents? events = null)
+    {
+        var scheduler = new InferenceScheduler(options, events);
         scheduler.Start();
         return scheduler;
     }

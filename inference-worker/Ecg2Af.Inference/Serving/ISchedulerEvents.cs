@@ -24,6 +24,12 @@ public interface ISchedulerEvents
     /// <summary>One ONNX Runtime run of <paramref name="batchSize"/> items finished (or failed).</summary>
     void BatchExecuted(IInferenceTarget target, int batchSize, TimeSpan computeTime, bool succeeded);
 
+    /// <summary>
+    /// The most items a batch for <paramref name="target"/> takes changed (the adaptive cap), or was first reported
+    /// (after the version's first batch).
+    /// </summary>
+    void BatchCapChanged(IInferenceTarget target, int cap);
+
     /// <summary>Queued items per lane changed.</summary>
     void QueueDepthChanged(Priority priority, int items);
 
@@ -41,6 +47,10 @@ public sealed class NoSchedulerEvents : ISchedulerEvents
     }
 
     public void BatchExecuted(IInferenceTarget target, int batchSize, TimeSpan computeTime, bool succeeded)
+    {
+    }
+
+    public void BatchCapChanged(IInferenceTarget target, int cap)
     {
     }
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 
 namespace Ecg2Af.Inference.Serving;
 
@@ -12,8 +13,9 @@ namespace Ecg2Af.Inference.Serving;
 /// same model version in lane order, up to <see cref="SchedulerOptions.MaxBatchSize"/> items; without a queue delay and
 /// with several loops it takes only its share of the work in the system ((queued + running items) ÷ loops, rounded up),
 /// so loops run even batches side by side; short of what it expects (that share, or its last batch's size) it waits up
-/// to <see cref="SchedulerOptions.BatchGatherMs"/> from when it came free for the clients it just answered.
-/// With a queue delay it
+/// to <see cref="SchedulerOptions.BatchGatherMs"/> from when it came free for the clients it just answered; and it
+/// takes no more than the adaptive cap (<see cref="BatchCosts"/>): the batch size beyond which the measured compute
+/// time per item stops falling by <see cref="SchedulerOptions.AdaptiveBatchCapGain"/>. With a queue delay it
 /// holds a partial batch open until the delay passes, the batch is full, or it reaches a preferred size; a batch led by
 /// a <c>stat</c> request is never held.</item>
 /// <item>Deadlines and cancellation: a queued request leaves its lane when its deadline passes (a timer) or its caller
@@ -25,6 +27,9 @@ namespace Ecg2Af.Inference.Serving;
 public sealed class InferenceScheduler : IDisposable
 {
     private static readonly TimeSpan UnknownRetryAfter = TimeSpan.FromSeconds(1);
+
+    /// <summary>While the adaptive cap holds batches below the maximum, one batch per this interval runs uncapped.</summary>
+    private static readonly long UncappedEveryTicks = 30 * Stopwatch.Frequency;
 
     private readonly SchedulerOptions _options;
     private readonly ISchedulerEvents _events;
@@ -48,6 +53,15 @@ public sealed class InferenceScheduler : IDisposable
     /// <summary>Items of each loop's last batch: the clients it just answered, who are likely to send again.</summary>
     private readonly int[] _lastBatchItems;
 
+    /// <summary>Measured compute time per item by batch size, per model version (dropped with the version).</summary>
+    private readonly ConditionalWeakTable<IInferenceTarget, BatchCosts> _costs = [];
+
+    /// <summary>Whether batches follow <see cref="BatchCosts.Cap"/> (the option, and no queue delay).</summary>
+    private readonly bool _adaptiveCap;
+
+    /// <summary>When the next batch the adaptive cap would cut may run uncapped, so larger sizes stay measured.</summary>
+    private long _uncappedAfter;
+
     public InferenceScheduler(SchedulerOptions options, ISchedulerEvents? events = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -55,6 +69,7 @@ public sealed class InferenceScheduler : IDisposable
         _events = events ?? NoSchedulerEvents.Instance;
         _preferred = [.. options.PreferredBatchSizes ?? []];
         _delayTicks = (long)(options.MaxQueueDelay.TotalSeconds * Stopwatch.Frequency);
+        _adaptiveCap = options.AdaptiveBatchCap && _delayTicks == 0;
         _threads = new Thread[Math.Max(1, options.InferenceLoops)];
         _lastBatchItems = new int[_threads.Length];
         for (var i = 0; i < _threads.Length; i++)
@@ -67,6 +82,9 @@ public sealed class InferenceScheduler : IDisposable
     public int Loops => _threads.Length;
 
     public SchedulerOptions Options => _options;
+
+    /// <summary>Whether batches follow the measured adaptive cap (<see cref="SchedulerOptions.AdaptiveBatchCap"/>, and no queue delay).</summary>
+    public bool AdaptiveBatchCap => _adaptiveCap;
 
     public bool IsDraining
     {
@@ -97,6 +115,19 @@ public sealed class InferenceScheduler : IDisposable
             {
                 return _busy;
             }
+        }
+    }
+
+    /// <summary>
+    /// The most items a batch for <paramref name="target"/> takes now: the adaptive cap (see
+    /// <see cref="SchedulerOptions.AdaptiveBatchCap"/>) or <see cref="SchedulerOptions.MaxBatchSize"/>.
+    /// </summary>
+    public int BatchCap(IInferenceTarget target)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        lock (_gate)
+        {
+            return CapLocked(target);
         }
     }
 
@@ -364,10 +395,11 @@ public sealed class InferenceScheduler : IDisposable
                 }
 
                 var (batch, items, overflow) = CollectLocked(head.Request.Target);
+                var cap = CapLocked(head.Request.Target);
                 var oldest = batch.Min(p => p.EnqueuedAt);
                 var dueAt = _delayTicks == 0 ? now : oldest + _delayTicks;
                 // Urgent work never waits for a batch to fill: a stat head goes at once, with whatever is queued beside it.
-                var due = items >= _options.MaxBatchSize || overflow || _preferred.Contains(items) || now >= dueAt || _draining
+                var due = items >= cap || overflow || _preferred.Contains(items) || now >= dueAt || _draining
                     || head.Request.Priority == Priority.Stat;
                 // Without a queue delay, with several loops, a loop takes its share of the work in the system
                 // (queued + running items ÷ loops, rounded up) instead of everything queued: 8 queued ECGs and 2
@@ -379,7 +411,7 @@ public sealed class InferenceScheduler : IDisposable
                 var loops = _threads.Length;
                 var sharing = due && loops > 1 && _delayTicks == 0 && !_draining;
                 var share = sharing ? (QueuedItemsLocked(head.Request.Target) + _runningItems + loops - 1) / loops : 0;
-                var expected = Math.Min(Math.Max(share, _lastBatchItems[loop]), _options.MaxBatchSize);
+                var expected = Math.Min(Math.Max(share, _lastBatchItems[loop]), cap);
                 if (sharing && items < expected && !overflow && head.Request.Priority != Priority.Stat)
                 {
                     // Counted from when this loop came free, or from the first request if that came later.
@@ -393,9 +425,18 @@ public sealed class InferenceScheduler : IDisposable
 
                 if (due)
                 {
-                    if (sharing && share < items)
+                    var limit = sharing ? Math.Min(share, cap) : cap;
+                    if (limit < items && limit == cap && cap < _options.MaxBatchSize && now >= _uncappedAfter)
                     {
-                        (batch, items, _) = CollectLocked(head.Request.Target, share);
+                        // The cap cuts this batch: now and then let one run as it would without the cap, so the
+                        // larger sizes' costs stay measured and the cap can rise again if they become worth it.
+                        limit = sharing ? share : _options.MaxBatchSize;
+                        _uncappedAfter = now + UncappedEveryTicks;
+                    }
+
+                    if (limit < items)
+                    {
+                        (batch, items, _) = CollectLocked(head.Request.Target, limit);
                     }
 
                     foreach (var pending in batch)
@@ -522,10 +563,28 @@ public sealed class InferenceScheduler : IDisposable
             return;
         }
 
+        int? capNow = null;
         lock (_gate)
         {
             var sample = computeTime.TotalSeconds / items;
             _secondsPerItem = _secondsPerItem == 0 ? sample : (0.8 * _secondsPerItem) + (0.2 * sample);
+            if (!_costs.TryGetValue(target, out var costs))
+            {
+                costs = new BatchCosts(_options.MaxBatchSize, _options.AdaptiveBatchCapGain);
+                _costs.Add(target, costs);
+                capNow = CapLocked(target);
+            }
+
+            if (costs.Record(items, computeTime.TotalSeconds) && _adaptiveCap)
+            {
+                capNow = costs.Cap;
+                _uncappedAfter = end + UncappedEveryTicks;
+            }
+        }
+
+        if (capNow is { } cap)
+        {
+            _events.BatchCapChanged(target, cap);
         }
 
         var itemOffset = 0;
@@ -736,6 +795,9 @@ public sealed class InferenceScheduler : IDisposable
 
         return (batch, items, overflow);
     }
+
+    private int CapLocked(IInferenceTarget target) =>
+        _adaptiveCap && _costs.TryGetValue(target, out var costs) ? costs.Cap : _options.MaxBatchSize;
 
     private int QueuedItemsLocked(IInferenceTarget target)
     {

@@ -43,6 +43,20 @@ public sealed class SchedulerOptions : IValidatableObject
     public double BatchGatherMs { get; set; } = 8;
 
     /// <summary>
+    /// Without a queue delay: cap batches at the smallest size beyond which the measured compute time per item falls by
+    /// less than <see cref="AdaptiveBatchCapGain"/> (<see cref="BatchCosts"/>, per model version, from the batches the
+    /// worker runs). Where a batch costs the same per ECG at any size, batching only makes an ECG that just missed a
+    /// batch wait for all of it; where larger batches are cheaper (a GPU), the cap stays at <see cref="MaxBatchSize"/>.
+    /// A capped scheduler still lets one batch in 30 s run uncapped, so larger sizes stay measured. false: batches up
+    /// to MaxBatchSize.
+    /// </summary>
+    public bool AdaptiveBatchCap { get; set; } = true;
+
+    /// <summary>The least fraction of the compute time per item a larger batch must save to lift the adaptive cap to it.</summary>
+    [Range(0, 1)]
+    public double AdaptiveBatchCapGain { get; set; } = 0.05;
+
+    /// <summary>
     /// Concurrent inference loops (one ONNX Runtime session each per model version). 0 (the default): the automatic
     /// layout of <see cref="ThreadBudget.Loops"/>, one loop per core; the worker resolves it at start-up. A scheduler
     /// constructed with 0 runs one loop.

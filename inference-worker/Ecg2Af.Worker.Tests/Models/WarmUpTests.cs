@@ -20,6 +20,10 @@ public sealed class WarmUpTests(StandInRepository repository)
 
         Assert.Equal(16, served);
         Assert.True(items > runs, $"{runs} runs of {items} items: every warm-up batch held one ECG");
+
+        // The batch cap in force is published from the version's first batch on (the default MaxBatchSize is 16).
+        var cap = await worker.MetricAsync("ecg2af_inference_batch_cap", "model=\"ecg2af\"");
+        Assert.InRange(cap, 1, 16);
     }
 
     [Fact]

@@ -21,7 +21,7 @@ internal sealed class ServingHost(InferenceScheduler scheduler, IOptions<Schedul
         scheduler.Start();
         ServingMetrics.SetLoops(scheduler.Loops);
         ServingMetrics.SetQueueCapacity(_options);
-        logger.SchedulerStarted(scheduler.Loops, _options.MaxBatchSize, _options.MaxQueueDelayMs);
+        logger.SchedulerStarted(scheduler.Loops, _options.MaxBatchSize, _options.MaxQueueDelayMs, scheduler.AdaptiveBatchCap ? "on" : "off");
         return Task.CompletedTask;
     }
 
@@ -60,8 +60,8 @@ internal sealed class ServingHost(InferenceScheduler scheduler, IOptions<Schedul
 internal static partial class ServingLog
 {
     [LoggerMessage(EventId = 300, Level = LogLevel.Information,
-        Message = "Inference scheduler started: {Loops} loop(s), max batch {MaxBatch}, max queue delay {DelayMs} ms")]
-    public static partial void SchedulerStarted(this ILogger logger, int loops, int maxBatch, double delayMs);
+        Message = "Inference scheduler started: {Loops} loop(s), max batch {MaxBatch}, max queue delay {DelayMs} ms, adaptive batch cap {AdaptiveCap}")]
+    public static partial void SchedulerStarted(this ILogger logger, int loops, int maxBatch, double delayMs, string adaptiveCap);
 
     [LoggerMessage(EventId = 301, Level = LogLevel.Information,
         Message = "Draining: readiness is 503 and new work is refused; {Queued} queued item(s), {Busy} busy loop(s), up to {DrainSeconds} s")]

@@ -41,6 +41,11 @@ internal sealed class ServingMetrics : ISchedulerEvents
         "Items (ECGs) per ONNX Runtime run; sum/count is the average batch size.",
         new HistogramConfiguration { LabelNames = ["model", "version"], Buckets = BatchBuckets });
 
+    private static readonly Gauge BatchCap = Metrics.CreateGauge(
+        "ecg2af_inference_batch_cap",
+        "Most items a batch takes now: the adaptive cap (Serving:AdaptiveBatchCap) from the measured compute time per item at each batch size, or Serving:MaxBatchSize.",
+        new GaugeConfiguration { LabelNames = ["model", "version"] });
+
     private static readonly Counter BatchFailures = Metrics.CreateCounter(
         "ecg2af_inference_batch_failures_total",
         "ONNX Runtime runs that failed (every request in the batch got a 500).",
@@ -135,6 +140,8 @@ internal sealed class ServingMetrics : ISchedulerEvents
         BatchSize.WithLabels(target.ModelName, target.ModelVersion).Observe(batchSize);
     }
 
+    public void BatchCapChanged(IInferenceTarget target, int cap) => BatchCap.WithLabels(target.ModelName, target.ModelVersion).Set(cap);
+
     public void QueueDepthChanged(Priority priority, int items) => QueueDepth.WithLabels(priority.Name()).Set(items);
 
     public void BusyLoopsChanged(int busy) => LoopsBusy.Set(busy);
@@ -188,6 +195,7 @@ internal sealed class ServingMetrics : ISchedulerEvents
     public static void VersionRetired(ServedVersion version)
     {
         ModelInfo.RemoveLabelled(version.ModelName, version.ModelVersion, version.ExecutionProvider, version.Signature.Provenance.Weights, Platform);
+        BatchCap.RemoveLabelled(version.ModelName, version.ModelVersion);
         foreach (var provider in version.SessionProviders.Distinct())
         {
             ModelSessions.RemoveLabelled(version.ModelName, version.ModelVersion, provider);

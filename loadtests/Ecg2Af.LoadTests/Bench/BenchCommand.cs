@@ -256,6 +256,8 @@ internal static class BenchRun
                     {
                         var worker = Workers(settings);
                         worker["Serving__MaxBatchSize"] = size.ToString(C);
+                        // What batching buys: the larger arm runs its batches whole, not as the adaptive cap would cut them.
+                        worker["Serving__AdaptiveBatchCap"] = "false";
                         batchClusters.Add(await SelfHost.StartAsync(1, repository, worker, Quiet(), cancellationToken));
                     }
 
