@@ -250,22 +250,27 @@ public sealed class InferenceSchedulerTests(TinyModelFixture fixture) : IClassFi
     [InlineData(false, false, 3)]
     public async Task Batching_AdaptiveCap_FollowsTheMeasuredCostPerItem(bool adaptive, bool costPerBatch, int expectedBatch)
     {
-        // One loop. Each round runs one request alone and then three that queued behind it as one batch, so sizes 1
-        // and 3 are both measured. 200 ms of compute per item at any size (a CPU core) makes batching buy nothing:
-        // the cap falls to 1 and the next three queued requests run one by one. 200 ms per run whatever its size (a
-        // GPU) makes a batch of 3 a third of the cost per item: no cap. With the cap off, batches are as before.
+        // One loop. Each round runs one request alone, then holds the loop on another target (a gate, not timed
+        // against this one) while three requests queue, which then run as one batch: sizes 1 and 3 are both measured.
+        // 200 ms of compute per item at any size (a CPU core) makes batching buy nothing: the cap falls to 1 and the
+        // next three queued requests run one by one. 200 ms per run whatever its size (a GPU) makes a batch of 3 a
+        // third of the cost per item: no cap. With the cap off, batches are as before.
         var target = costPerBatch
             ? new SlowTarget(fixture.Version, TimeSpan.Zero, TimeSpan.FromMilliseconds(200))
             : new SlowTarget(fixture.Version, TimeSpan.FromMilliseconds(200));
+        using var blocker = new GatedTarget(fixture.Version);
         var events = new CapEvents();
         using var scheduler = Start(new SchedulerOptions { MaxBatchSize = 16, InferenceLoops = 1, AdaptiveBatchCap = adaptive }, events);
         async Task<List<int>> Round(int round)
         {
             var runsBefore = target.BatchSizes.Count;
-            var first = Submit(scheduler, target, tag: round * 10);
-            await target.WaitForRunsAsync(runsBefore + 1, Wait);
+            await Submit(scheduler, target, tag: round * 10).WaitAsync(Wait);
+            blocker.Close();
+            var held = Submit(scheduler, blocker, tag: 99);
+            Assert.True(await blocker.WaitForRunAsync(Wait));
             var queued = Enumerable.Range(1, 3).Select(i => Submit(scheduler, target, tag: (round * 10) + i)).ToList();
-            await Task.WhenAll([first, .. queued]).WaitAsync(Wait);
+            blocker.Open();
+            await Task.WhenAll([held, .. queued]).WaitAsync(Wait);
             return [.. target.BatchSizes.Skip(runsBefore)];
         }
 
@@ -464,14 +469,6 @@ public sealed class InferenceSchedulerTests(TinyModelFixture fixture) : IClassFi
     {
         public ConcurrentQueue<int> BatchSizes { get; } = new();
 
-        public async Task WaitForRunsAsync(int runs, TimeSpan timeout)
-        {
-            using var cancel = new CancellationTokenSource(timeout);
-            while (BatchSizes.Count < runs)
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(5), cancel.Token);
-            }
-        }
 
         public string ModelName => inner.ModelName;
 
