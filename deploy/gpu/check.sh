@@ -123,6 +123,9 @@ run_check() {
     "$app/load/ecg2af-load" --target "http://127.0.0.1:$port" --scenario oip-binary --users 128 --duration "$load_seconds" \
       --samples "$app/ecg-samples" --max-requests 2000000 --out "$work/load" 2>&1 | tail -40 || true
     cp "$work/load/report.md" "$out/load-report.md" 2>/dev/null || true
+    # The adaptive batch cap should stay at the maximum on a GPU (a batch costs far less per ECG than one alone).
+    python3 -c "import urllib.request;print(urllib.request.urlopen('http://127.0.0.1:$port/metrics').read().decode())" \
+      | grep -E '^ecg2af_inference_(batch_cap|batch_size_(sum|count))' > "$out/batch-metrics.txt" || true
   else
     log "the worker did not become ready; its log:"; tail -30 "$out/worker.log"
   fi
