@@ -208,13 +208,12 @@ public sealed class LocalCluster : IAsyncDisposable
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         cts.CancelAfter(timeout ?? TimeSpan.FromSeconds(60));
-        var wanted = Enumerable.Range(0, _workers.Length)
-            .SelectMany(i => new[] { ClusterId, GrpcClusterId }.Select(c => $"ecg2af_gateway_destination_available{{cluster=\"{c}\",destination=\"{WorkerId(i)}\"}} 1"))
-            .ToList();
         while (true)
         {
-            var lines = (await Probe.GetStringAsync(new Uri(gateway ?? GatewayUrl, "/metrics"), cts.Token)).Split('\n');
-            if (wanted.All(w => lines.Contains(w, StringComparer.Ordinal)))
+            var metrics = await PrometheusText.ScrapeAsync(gateway ?? GatewayUrl, cts.Token);
+            var inRotation = Enumerable.Range(0, _workers.Length).All(i => new[] { ClusterId, GrpcClusterId }.All(cluster =>
+                metrics.Value("ecg2af_gateway_destination_available", ("cluster", cluster), ("destination", WorkerId(i))) == 1));
+            if (inRotation)
             {
                 return;
             }

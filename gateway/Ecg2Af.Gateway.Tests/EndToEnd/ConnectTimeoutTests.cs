@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Ecg2Af.LocalCluster;
 using Xunit.Abstractions;
 
 namespace Ecg2Af.Gateway.Tests.EndToEnd;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Ecg2Af.LocalCluster;
 
 namespace Ecg2Af.Gateway.Tests.EndToEnd;
 

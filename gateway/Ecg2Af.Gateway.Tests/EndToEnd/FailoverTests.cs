@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using Ecg2Af.LocalCluster;
 using Xunit.Abstractions;
 
 namespace Ecg2Af.Gateway.Tests.EndToEnd;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Ecg2Af.LocalCluster;
 using Xunit.Abstractions;
 
 namespace Ecg2Af.Gateway.Tests.EndToEnd;

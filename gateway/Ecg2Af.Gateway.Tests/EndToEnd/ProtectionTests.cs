@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using Ecg2Af.LocalCluster;
 
 namespace Ecg2Af.Gateway.Tests.EndToEnd;
 

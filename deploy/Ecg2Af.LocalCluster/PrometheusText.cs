@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace Ecg2Af.Gateway.Tests.EndToEnd;
+namespace Ecg2Af.LocalCluster;
 
 /// <summary>A scrape of a service's <c>/metrics</c> (Prometheus text format), enough to read counters and gauges.</summary>
 public sealed partial class PrometheusText
