@@ -60,6 +60,12 @@ public sealed class BatchCosts
 
         var sample = seconds / items;
         _secondsPerItem[items] = runs == 2 ? sample : ((1 - Weight) * _secondsPerItem[items]) + (Weight * sample);
+        if (runs <= MinSamples)
+        {
+            // This size does not count yet, so the decision cannot have changed.
+            return false;
+        }
+
         var cap = Decide();
         if (cap == Cap)
         {
