@@ -285,7 +285,7 @@ public sealed class InferenceSchedulerTests(TinyModelFixture fixture) : IClassFi
         int[] after = expectedBatch == 1 ? [1, 1, 1, 1] : [1, 3];
         Assert.Equal(after, await Round(9));
         Assert.Equal(expectedBatch == 1 ? 1 : 16, scheduler.BatchCap(target));
-        Assert.Equal(scheduler.BatchCap(target), events.Caps.Last());
+        Assert.Equal(scheduler.BatchCap(target), events.Caps.Last(c => c.Target == target).Cap);
     }
 
     [Fact]
@@ -492,9 +492,9 @@ public sealed class InferenceSchedulerTests(TinyModelFixture fixture) : IClassFi
     /// <summary>Records the batch caps the scheduler reports.</summary>
     private sealed class CapEvents : ISchedulerEvents
     {
-        public ConcurrentQueue<int> Caps { get; } = new();
+        public ConcurrentQueue<(IInferenceTarget Target, int Cap)> Caps { get; } = new();
 
-        public void BatchCapChanged(IInferenceTarget target, int cap) => Caps.Enqueue(cap);
+        public void BatchCapChanged(IInferenceTarget target, int cap) => Caps.Enqueue((target, cap));
 
         public void RequestFinished(IInferenceTarget target, Priority priority, RequestOutcome outcome, TimeSpan queueTime)
         {
